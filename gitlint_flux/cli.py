@@ -1,0 +1,170 @@
+"""The command line: a thin layer over the engine, the formatters and the rules."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import __version__
+
+COMMANDS = ("lint", "graph", "rules", "explain")
+FAIL_LEVELS = ("error", "warning", "info", "never")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="gitlint-flux",
+        description="Lint a Flux v2 GitOps repository: YAML, kustomize references, the Flux graph.",
+    )
+    p.add_argument("--version", action="version", version=f"gitlint-flux {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    lint = sub.add_parser("lint", help="lint a repository, directories or files (default command)")
+    lint.add_argument("paths", nargs="*", metavar="PATH",
+                      help="the root, sub-directories or files; files are linted in the context of their "
+                           "repository and only their findings are reported ('-' with --stdin-filename)")
+    _common(lint)
+    lint.add_argument("--format", default="text", choices=("text", "json"), help="output format (default: text)")
+    lint.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    lint.add_argument("--fail-on", default="error", choices=FAIL_LEVELS,
+                      help="exit 1 when a finding at or above this severity exists (default: error)")
+    lint.add_argument("--quiet", "-q", action="store_true", help="print the findings only, no summary line")
+    lint.add_argument("--no-color", action="store_true", help="never colour the text output")
+    lint.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    lint.add_argument("--stdin-filename", metavar="PATH",
+                      help="read the content of PATH from standard input (for editors)")
+
+    graph = sub.add_parser("graph", help="print the Flux graph as Flux will apply it")
+    graph.add_argument("paths", nargs="*", metavar="PATH")
+    _common(graph)
+    graph.add_argument("--format", default="mermaid", choices=("mermaid", "dot", "json"))
+    graph.add_argument("--output", "-o", metavar="FILE")
+
+    sub.add_parser("rules", help="list the rules")
+    ex = sub.add_parser("explain", help="print a rule's documentation")
+    ex.add_argument("rule", metavar="CODE|SLUG")
+    return p
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--root", metavar="DIR", help="repository root (default: git top level, else the linted directory)")
+    p.add_argument("--config", metavar="FILE", help="configuration file (default: looked up from the root)")
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        with open(output, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def _use_color(args) -> bool:
+    if args.no_color or os.environ.get("NO_COLOR") or args.output:
+        return False
+    return sys.stdout.isatty()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
+        argv.insert(0, "lint")
+    elif not argv:
+        argv = ["lint"]
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "rules":
+            return _rules()
+        if args.command == "explain":
+            return _explain(args.rule)
+        if args.command == "graph":
+            return _graph(args)
+        return _lint(args)
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+def _lint(args) -> int:
+    from .config import ConfigError
+    from .engine import Options, exit_code, run
+    from .report import render
+
+    stdin_text = None
+    paths = list(args.paths)
+    if args.stdin_filename:
+        if paths not in ([], ["-"]):
+            print("gitlint-flux: with --stdin-filename, give no PATH or '-'", file=sys.stderr)
+            return 2
+        stdin_text = sys.stdin.buffer.read().decode("utf-8", "replace")
+        paths = [args.stdin_filename]
+    elif "-" in paths:
+        print("gitlint-flux: reading from stdin ('-') needs --stdin-filename PATH", file=sys.stderr)
+        return 2
+    for p in paths:
+        if not os.path.exists(p) and not args.stdin_filename:
+            print(f"gitlint-flux: {p}: no such file or directory", file=sys.stderr)
+            return 2
+    if args.root and not os.path.isdir(args.root):
+        print(f"gitlint-flux: --root {args.root}: not a directory", file=sys.stderr)
+        return 2
+    opts = Options(paths=paths, root=args.root, config=args.config, debug=args.debug,
+                   stdin_filename=args.stdin_filename, stdin_text=stdin_text)
+    try:
+        report, internal = run(opts)
+    except ConfigError as exc:
+        print(f"gitlint-flux: {exc}", file=sys.stderr)
+        return 2
+    out = render(args.format, report, color=_use_color(args))
+    if args.quiet and args.format == "text":
+        out = "".join(out.splitlines(keepends=True)[:-1])
+    try:
+        _write(out, args.output)
+    except OSError as exc:
+        print(f"gitlint-flux: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return 2
+    return exit_code(report, args.fail_on, internal)
+
+
+def _graph(args) -> int:
+    from .config import ConfigError
+    from .engine import build_graph
+    from .graph_export import FORMATS
+
+    try:
+        graph = build_graph(args.paths or ["."], args.root, args.config)
+    except ConfigError as exc:
+        print(f"gitlint-flux: {exc}", file=sys.stderr)
+        return 2
+    _write(FORMATS[args.format](graph), args.output)
+    return 0
+
+
+def _rules() -> int:
+    from .rules import all_rules
+
+    rows = [(c.code, c.slug, c.severity, c.summary()) for c in all_rules().values()]
+    w = max(len(r[1]) for r in rows)
+    for code, slug, sev, summary in rows:
+        print(f"{code}  {slug:<{w}}  {sev:<7}  {summary}")
+    return 0
+
+
+def _explain(key: str) -> int:
+    from .rules import lookup
+
+    rule = lookup(key)
+    if rule is None:
+        print(f"gitlint-flux: unknown rule `{key}` (see `gitlint-flux rules`)", file=sys.stderr)
+        return 2
+    print(f"{rule.code} {rule.slug} (default severity: {rule.severity})\n")
+    print(rule.doc())
+    if rule.options:
+        print("\nOptions:")
+        for k, v in rule.options.items():
+            print(f"  {k}: {v!r}")
+    print(f"\n{rule.url()}")
+    return 0

@@ -1,0 +1,212 @@
+"""The run: load -> graph -> checks -> report."""
+
+from __future__ import annotations
+
+import os
+import traceback
+from dataclasses import dataclass, field
+
+from . import __version__
+from .config import Config, load_config
+from .graph import Graph
+from .load import KUSTOMIZATION_NAMES, Listing, find_root, git_toplevel, load_tree, parse_text
+from .model import (
+    SEVERITY_RANK, Finding, Problem, RunReport, Skipped, SourceFile, resource_of,
+)
+from .rules import all_rules
+
+TOOL_NAME = "gitlint-flux"
+
+
+@dataclass
+class Options:
+    paths: list[str] = field(default_factory=list)
+    root: str | None = None
+    config: str | None = None
+    debug: bool = False
+    stdin_filename: str | None = None
+    stdin_text: str | None = None
+
+
+class Context:
+    """What a rule sees: the loaded files, the graph, the configuration, problems."""
+
+    def __init__(self, root: str, files: dict[str, SourceFile], graph: Graph, config: Config,
+                 problems: list[Problem], linted: list[str]):
+        self.root = root
+        self.files = files
+        self.graph = graph
+        self.config = config
+        self._problems: dict[str, list[Problem]] = {}
+        for p in problems:
+            self._problems.setdefault(p.kind, []).append(p)
+        self._linted = linted
+
+    def problems_of(self, kinds: tuple[str, ...]) -> list[Problem]:
+        out: list[Problem] = []
+        for k in kinds:
+            out.extend(self._problems.get(k, ()))
+        return out
+
+    def linted_files(self) -> list[SourceFile]:
+        return [self.files[p] for p in self._linted]
+
+
+def _finalize_files(files: dict[str, SourceFile], graph: Graph) -> tuple[list[str], list[Skipped]]:
+    """Every file is linted or skipped with a reason."""
+    linted, skipped = [], []
+    roles = graph.resolver.roles
+    for rel in sorted(files):
+        sf = files[rel]
+        if sf.skip_reason is None and sf.is_template and rel not in roles:
+            sf.skip_reason = "Go template (does not parse as YAML)"
+            sf.problems.clear()
+        if sf.skip_reason is None and not sf.problems and not sf.is_kustomization and not sf.objects and rel not in roles:
+            sf.skip_reason = "no Kubernetes objects (no apiVersion/kind)"
+        if sf.skip_reason is not None:
+            skipped.append(Skipped(rel, sf.skip_reason))
+        else:
+            linted.append(rel)
+    return linted, skipped
+
+
+def _selected(paths: list[str], root: str) -> list[str] | None:
+    """Root-relative prefixes of the paths the user named (None = everything)."""
+    out = []
+    for p in paths:
+        ap = os.path.realpath(p)
+        rel = os.path.relpath(ap, root).replace(os.sep, "/")
+        if rel == ".":
+            return None
+        out.append(rel)
+    return out or None
+
+
+def _in_selection(path: str, sel: list[str]) -> bool:
+    return any(path == s or path.startswith(s.rstrip("/") + "/") for s in sel)
+
+
+def assign_fingerprints(findings: list[Finding]) -> None:
+    seen: dict[str, int] = {}
+    for f in sorted(findings, key=Finding.sort_key):
+        base = f.compute_fingerprint()
+        n = seen.get(base, 0)
+        seen[base] = n + 1
+        f.fingerprint = base if n == 0 else f.compute_fingerprint(str(n))
+
+
+@dataclass
+class Loaded:
+    root: str
+    config: Config
+    files: dict[str, SourceFile]
+    listing: Listing
+    graph: Graph
+
+
+def load(paths: list[str], root_opt: str | None, config_opt: str | None,
+         stdin: tuple[str, str] | None = None) -> Loaded:
+    """Load the tree and build its graph (``stdin``: (filename, buffer) replacing a file)."""
+    root, in_git = find_root(paths, root_opt)
+    top = git_toplevel(root) if in_git else None
+    config = load_config(root, top, config_opt)
+    files, listing = load_tree(root, in_git, config.max_file_size, exclude=config.excluded)
+    if stdin is not None:
+        _inject_stdin(root, files, stdin[0], stdin[1], config)
+    graph = Graph(root, files, config.roots, config.sources).build()
+    return Loaded(root, config, files, listing, graph)
+
+
+def build_graph(paths: list[str], root_opt: str | None, config_opt: str | None) -> Graph:
+    return load(paths, root_opt, config_opt).graph
+
+
+def run(opts: Options) -> tuple[RunReport, bool]:
+    """Lint; returns the report and whether an internal error occurred."""
+    paths = opts.paths or ["."]
+    stdin = None
+    if opts.stdin_filename is not None:
+        stdin = (opts.stdin_filename, opts.stdin_text or "")
+        paths = [opts.stdin_filename]
+    loaded = load(paths, opts.root, opts.config, stdin)
+    root, config, files, listing, graph = loaded.root, loaded.config, loaded.files, loaded.listing, loaded.graph
+    linted, skipped = _finalize_files(files, graph)
+    for rel, reason in listing.skipped:
+        skipped.append(Skipped(rel, reason))
+    problems: list[Problem] = list(listing.problems)
+    for rel in linted:
+        problems.extend(files[rel].problems)
+    for rel, sf in files.items():
+        if sf.skip_reason is None and rel not in linted:
+            problems.extend(sf.problems)
+    # problems for files never listed (excluded) are dropped below by path
+    problems.extend(graph.problems)
+
+    ctx = Context(root, files, graph, config, problems, linted)
+    rules = all_rules()
+    findings: list[Finding] = []
+    internal = False
+    for code, cls in rules.items():
+        setting = config.rules.get(code)
+        if setting is not None and not setting.enabled:
+            continue
+        rule = cls(setting.severity if setting else None, setting.options if setting else None)
+        try:
+            findings.extend(rule.check(ctx))
+        except Exception as exc:  # a rule bug must not stop the run
+            internal = True
+            where = getattr(exc, "gitlint_doc", None)
+            msg = f"rule {code} ({cls.slug}) failed: {type(exc).__name__}: {exc}"
+            if opts.debug:
+                msg += "\n" + traceback.format_exc()
+            ie = rules["FLX000"]()
+            findings.append(ie.finding(where.path if where else ".", where.line if where else 1,
+                                       where.column if where else 1, msg, resource=resource_of(where)))
+
+    findings = [f for f in findings if not config.excluded(f.path)]
+    sel = _selected(paths, root)
+    if sel is not None:
+        findings = [f for f in findings
+                    if _in_selection(f.path, sel) or any(_in_selection(r.path, sel) for r in f.related)]
+    assign_fingerprints(findings)
+    findings.sort(key=Finding.sort_key)
+    report = RunReport(
+        tool_name=TOOL_NAME, tool_version=__version__, root=root, findings=findings,
+        files=linted if sel is None else [p for p in linted if _in_selection(p, sel)],
+        skipped=sorted(skipped, key=lambda s: s.path) if sel is None else
+        [s for s in sorted(skipped, key=lambda s: s.path) if _in_selection(s.path, sel)],
+        documents=sum(len(files[p].documents) for p in linted),
+        rules={code: cls.info() for code, cls in rules.items()},
+    )
+    return report, internal
+
+
+def _inject_stdin(root: str, files: dict[str, SourceFile], filename: str, text: str, config: Config) -> None:
+    """Replace one file's content by the editor buffer."""
+    ap = os.path.realpath(filename)
+    rel = os.path.relpath(ap, root).replace(os.sep, "/")
+    if rel.startswith("../"):
+        return
+    sf = files.get(rel)
+    if sf is None:
+        sf = SourceFile(rel, ap, is_kustomization=rel.rsplit("/", 1)[-1] in KUSTOMIZATION_NAMES)
+        files[rel] = sf
+    if config.excluded(rel):
+        sf.skip_reason = "excluded by configuration"
+        return
+    if sf.skip_reason is not None:
+        return
+    sf.text = text.lstrip("\ufeff")
+    sf.documents = []
+    sf.problems = []
+    sf.size = len(text.encode("utf-8", "surrogatepass"))
+    parse_text(sf, sf.text)
+
+
+def exit_code(report: RunReport, fail_on: str, internal: bool) -> int:
+    if internal:
+        return 3
+    if fail_on == "never":
+        return 0
+    threshold = SEVERITY_RANK[fail_on]
+    return 1 if any(SEVERITY_RANK[f.severity] >= threshold for f in report.findings) else 0

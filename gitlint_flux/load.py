@@ -1,0 +1,357 @@
+"""Load: a tree of files -> ``SourceFile``s with positioned documents.
+
+Nothing here knows about Flux beyond "is this a Kubernetes object": the graph layer
+decides what is applied.  Every listed file ends up either with documents, with a
+problem (unreadable, binary, too large, malformed), or with a skip reason.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+
+from .model import Document, Problem, SourceFile, YMap, YSeq
+from .yamlcompose import compose_all
+
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+YAML_SUFFIXES = (".yaml", ".yml")
+JINJA_SUFFIXES = (".yaml.j2", ".yml.j2", ".j2")
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+
+# files that are tools' configuration, never Kubernetes manifests
+_TOOL_FILES = {
+    ".gitlab-ci.yml": "GitLab CI configuration",
+    ".gitlab-ci.yaml": "GitLab CI configuration",
+    ".pre-commit-config.yaml": "pre-commit configuration",
+    ".pre-commit-hooks.yaml": "pre-commit hook definitions",
+    ".yamllint": "yamllint configuration",
+    ".yamllint.yaml": "yamllint configuration",
+    ".yamllint.yml": "yamllint configuration",
+    ".sops.yaml": "SOPS configuration",
+    ".travis.yml": "Travis CI configuration",
+    ".drone.yml": "Drone CI configuration",
+    "appveyor.yml": "AppVeyor configuration",
+    "cloudbuild.yaml": "Cloud Build configuration",
+    ".goreleaser.yml": "GoReleaser configuration",
+    ".goreleaser.yaml": "GoReleaser configuration",
+    "Taskfile.yml": "Task configuration",
+    "Taskfile.yaml": "Task configuration",
+    "mkdocs.yml": "MkDocs configuration",
+    "mkdocs.yaml": "MkDocs configuration",
+    ".gitlint-flux.yaml": "gitlint-flux configuration",
+    "renovate.json5": "Renovate configuration",
+    ".fluxschema.yml": "schema tool configuration",
+}
+_TOOL_DIRS = {
+    ".github": "GitHub configuration",
+    ".gitlab": "GitLab configuration",
+    ".circleci": "CircleCI configuration",
+    ".vscode": "editor configuration",
+    ".idea": "editor configuration",
+}
+_MAKEJINJA_RE = re.compile(r"#%.*?%#|#\{.*?\}#")
+_JINJA_BLOCK_RE = re.compile(r"\{%-?\s*(?:if|for|set|macro|block|include|raw)\b")
+_GO_TEMPLATE_RE = re.compile(r"\{\{-?.*?-?\}\}")
+
+
+def is_yaml_candidate(name: str) -> bool:
+    return name.endswith(YAML_SUFFIXES) or name in KUSTOMIZATION_NAMES or name.endswith(JINJA_SUFFIXES)
+
+
+def git_toplevel(path: str) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", path, "rev-parse", "--show-toplevel"],
+            capture_output=True, text=True, timeout=10,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    top = out.stdout.strip()
+    return os.path.realpath(top) if top else None
+
+
+def find_root(paths: list[str], root: str | None) -> tuple[str, bool]:
+    """The lint root and whether it lies in a git checkout."""
+    if root:
+        root = os.path.realpath(root)
+        return root, git_toplevel(root) is not None
+    first = os.path.realpath(paths[0] if paths else ".")
+    start = first if os.path.isdir(first) else os.path.dirname(first)
+    top = git_toplevel(start)
+    if top:
+        return top, True
+    return start, False
+
+
+@dataclass
+class Listing:
+    files: list[tuple[str, str]] = field(default_factory=list)  # (relpath, abspath)
+    problems: list[Problem] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    sourceignores: list[str] = field(default_factory=list)  # relpaths of .sourceignore files
+
+
+def _rel(root: str, abspath: str) -> str:
+    return os.path.relpath(abspath, root).replace(os.sep, "/")
+
+
+def inside(root: str, abspath: str) -> bool:
+    real = os.path.realpath(abspath)
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _git_files(root: str) -> list[str] | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
+            capture_output=True, timeout=60,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    names = out.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return sorted({n for n in names if n})
+
+
+def _walk_files(root: str, listing: Listing) -> list[str]:
+    out: list[str] = []
+    stack = [root]
+    while stack:
+        d = stack.pop()
+        try:
+            entries = list(os.scandir(d))
+        except OSError as exc:
+            listing.problems.append(Problem("unreadable", _rel(root, d), 1, 1, f"cannot list directory: {exc.strerror}"))
+            continue
+        for e in entries:
+            if e.name == ".git":
+                continue
+            try:
+                if e.is_symlink():
+                    out.append(_rel(root, e.path))
+                elif e.is_dir():
+                    stack.append(e.path)
+                else:
+                    out.append(_rel(root, e.path))
+            except OSError:
+                out.append(_rel(root, e.path))
+    return sorted(out)
+
+
+def list_files(root: str, in_git: bool) -> Listing:
+    listing = Listing()
+    names = _git_files(root) if in_git else None
+    if names is None:
+        names = _walk_files(root, listing)
+    for rel in names:
+        base = rel.rsplit("/", 1)[-1]
+        if base == ".sourceignore":
+            listing.sourceignores.append(rel)
+            continue
+        abspath = os.path.join(root, rel)
+        if os.path.islink(abspath):
+            if not inside(root, abspath):
+                if is_yaml_candidate(base) or os.path.isdir(abspath):
+                    listing.problems.append(Problem(
+                        "outside-root", rel, 1, 1,
+                        f"symlink points outside the repository ({os.readlink(abspath)}); it is not read",
+                        hint="Replace the link by the file itself, or move its target into the repository.",
+                    ))
+                continue
+            if os.path.isdir(abspath):
+                if is_yaml_candidate(base):
+                    listing.skipped.append((rel, "symlink to a directory inside the repository (linted at its target)"))
+                continue
+        if not is_yaml_candidate(base):
+            continue
+        if os.path.isdir(abspath):
+            listing.skipped.append((rel, "a directory named like a YAML file"))
+            continue
+        if not os.path.lexists(abspath):
+            continue  # deleted in the working tree but still in the index
+        listing.files.append((rel, abspath))
+    return listing
+
+
+def tool_file_reason(rel: str) -> str | None:
+    parts = rel.split("/")
+    for p in parts[:-1]:
+        if p in _TOOL_DIRS:
+            return _TOOL_DIRS[p]
+    return _TOOL_FILES.get(parts[-1])
+
+
+def decode(data: bytes) -> tuple[str | None, str | None, int]:
+    """Decode file bytes: returns ``(text, error, error_offset)``."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[3:]
+        encoding = "utf-8"
+    elif data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        encoding = "utf-32"
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8"
+        if b"\0" in data[:8192] or b"\0" in data:
+            return None, "binary", data.index(b"\0")
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return None, f"not valid {encoding.upper()}: {exc.reason}", exc.start
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\0" in text:
+        return None, "binary", text.index("\0")
+    return text, None, 0
+
+
+def _line_col(data: bytes, offset: int) -> tuple[int, int]:
+    before = data[:offset]
+    line = before.count(b"\n") + 1
+    start = before.rfind(b"\n") + 1
+    col = len(before[start:].decode("utf-8", "replace")) + 1
+    return line, col
+
+
+def helm_chart_dir(rel: str, chart_dirs: set[str]) -> str | None:
+    parts = rel.split("/")
+    for i in range(len(parts) - 1, 0, -1):
+        d = "/".join(parts[:i])
+        if d in chart_dirs:
+            return d
+    return None
+
+
+def read_file(sf: SourceFile, max_size: int) -> None:
+    """Fill ``sf`` with text and documents, or problems."""
+    rel = sf.path
+    try:
+        st = os.stat(sf.abspath)
+    except OSError as exc:
+        sf.problems.append(Problem("unreadable", rel, 1, 1, f"cannot read file: {exc.strerror}"))
+        return
+    sf.size = st.st_size
+    if st.st_size > max_size:
+        sf.problems.append(Problem(
+            "too-large", rel, 1, 1,
+            f"file is {st.st_size:,} bytes, over the {max_size:,}-byte limit; it is not read",
+            hint="Split the file, or raise `max-file-size` in the configuration.",
+        ))
+        return
+    try:
+        with open(sf.abspath, "rb") as fh:
+            data = fh.read(max_size + 1)
+    except OSError as exc:
+        sf.problems.append(Problem("unreadable", rel, 1, 1, f"cannot read file: {exc.strerror}"))
+        return
+    text, err, offset = decode(data)
+    if text is None:
+        line, col = _line_col(data, offset)
+        if err == "binary":
+            sf.problems.append(Problem("binary", rel, line, col, "binary file (NUL byte) named like YAML; it is not read",
+                                       hint="Remove it from the tree, or give it a name that is not *.yaml/*.yml."))
+        else:
+            sf.problems.append(Problem("encoding", rel, line, col, f"file is {err}",
+                                       hint="Save the file as UTF-8."))
+        return
+    sf.text = text
+    parse_text(sf, text)
+
+
+def parse_text(sf: SourceFile, text: str) -> None:
+    rel = sf.path
+    docs, errors = compose_all(text)
+    for e in errors:
+        sf.problems.append(Problem(e.kind, rel, e.line, e.column, e.message))
+    if errors and "{{" in text and _GO_TEMPLATE_RE.search(text):
+        sf.is_template = True
+    index = 0
+    for value, line, col in docs:
+        if value is None:
+            index += 1
+            continue
+        doc = Document(rel, index, value, line, col)
+        index += 1
+        if isinstance(value, YMap) and _is_list_kind(value):
+            items = value.get("items")
+            if isinstance(items, YSeq):
+                for i, item in enumerate(items):
+                    l, c, _, _ = items.pos[i]
+                    sf.documents.append(Document(rel, doc.index, item, l, c, item=i))
+                continue
+        sf.documents.append(doc)
+
+
+def _is_list_kind(value: dict) -> bool:
+    kind = value.get("kind")
+    return (
+        isinstance(kind, str)
+        and kind.endswith("List")
+        and isinstance(value.get("items"), list)
+        and value.get("apiVersion") in ("v1", None)
+    )
+
+
+def classify_before_parse(rel: str, text_sample: str | None, chart_dirs: set[str]) -> str | None:
+    """A skip reason decided from the path alone."""
+    base = rel.rsplit("/", 1)[-1]
+    if base.endswith(".j2"):
+        return "Jinja template (*.j2)"
+    chart = helm_chart_dir(rel, chart_dirs)
+    if chart is not None:
+        sub = rel[len(chart) + 1:]
+        if sub.startswith("templates/"):
+            return f"Helm chart template (chart {chart})"
+        return f"part of the Helm chart {chart}"
+    reason = tool_file_reason(rel)
+    if reason:
+        return reason
+    return None
+
+
+def jinja_reason(text: str, parse_failed: bool) -> str | None:
+    """makejinja's ``#% %#`` delimiters hide in YAML comments, so they mark a template
+    even when the file parses; ``{% %}`` blocks only when the file does not parse."""
+    if _MAKEJINJA_RE.search(text):
+        return "Jinja template (#% %# delimiters)"
+    if parse_failed and _JINJA_BLOCK_RE.search(text):
+        return "Jinja template ({% %} blocks)"
+    return None
+
+
+def load_tree(root: str, in_git: bool, max_size: int, exclude=None) -> tuple[dict[str, SourceFile], Listing]:
+    """List and read every YAML file under ``root``."""
+    listing = list_files(root, in_git)
+    chart_dirs = set()
+    for rel, _ in listing.files:
+        if rel == "Chart.yaml" or rel.endswith("/Chart.yaml"):
+            chart_dirs.add(rel.rsplit("/", 1)[0] if "/" in rel else "")
+    chart_dirs.discard("")
+    files: dict[str, SourceFile] = {}
+    for rel, abspath in listing.files:
+        sf = SourceFile(rel, abspath)
+        files[rel] = sf
+        if exclude is not None and exclude(rel):
+            sf.skip_reason = "excluded by configuration"
+            continue
+        reason = classify_before_parse(rel, None, chart_dirs)
+        if reason:
+            sf.skip_reason = reason
+            continue
+        sf.is_kustomization = rel.rsplit("/", 1)[-1] in KUSTOMIZATION_NAMES
+        read_file(sf, max_size)
+        if sf.text is not None:
+            reason = jinja_reason(sf.text, any(p.kind == "syntax" for p in sf.problems))
+            if reason:
+                sf.problems.clear()
+                sf.documents.clear()
+                sf.skip_reason = reason
+    return files, listing

@@ -1,0 +1,385 @@
+"""The core model: YAML values with positions, documents, object keys, references,
+findings and the run report.
+
+This module imports nothing else of the project; every other layer builds on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Iterator, NamedTuple
+
+# --------------------------------------------------------------------------- severities
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+SEVERITIES = (ERROR, WARNING, INFO)
+SEVERITY_RANK = {ERROR: 3, WARNING: 2, INFO: 1}
+
+
+# --------------------------------------------------------------------------- positioned YAML
+
+
+class YMap(dict):
+    """A YAML mapping: a plain ``dict`` that also knows where it and its entries are.
+
+    ``line``/``col`` locate the mapping itself (1-based, code points); ``pos[key]`` is
+    ``(key_line, key_col, value_line, value_col, value_end_line, value_end_col)``.
+    """
+
+    __slots__ = ("line", "col", "pos")
+
+    def __init__(self, line: int = 0, col: int = 0):
+        super().__init__()
+        self.line = line
+        self.col = col
+        self.pos: dict[Any, tuple[int, int, int, int, int, int]] = {}
+
+
+class YSeq(list):
+    """A YAML sequence: a plain ``list`` with ``line``/``col`` and per-item ``pos``
+    ``(line, col, end_line, end_col)``."""
+
+    __slots__ = ("line", "col", "pos")
+
+    def __init__(self, line: int = 0, col: int = 0):
+        super().__init__()
+        self.line = line
+        self.col = col
+        self.pos: list[tuple[int, int, int, int]] = []
+
+
+class Loc(NamedTuple):
+    line: int
+    column: int
+    end_line: int | None = None
+    end_column: int | None = None
+
+
+def locate(root: Any, path: tuple | list, *, key: bool = False) -> Loc | None:
+    """Position of the value (or, with ``key=True``, of the key) at ``path`` under
+    ``root``.  Falls back to the deepest ancestor that exists."""
+    node = root
+    best: Loc | None = None
+    if isinstance(root, (YMap, YSeq)):
+        best = Loc(root.line, root.col)
+    for i, step in enumerate(path):
+        last = i == len(path) - 1
+        if isinstance(node, YMap) and step in node.pos:
+            kl, kc, vl, vc, el, ec = node.pos[step]
+            if last and key:
+                return Loc(kl, kc, kl, kc + len(str(step)))
+            best = Loc(vl, vc, el, ec)
+            node = node[step]
+        elif isinstance(node, YSeq) and isinstance(step, int) and 0 <= step < len(node):
+            vl, vc, el, ec = node.pos[step]
+            best = Loc(vl, vc, el, ec)
+            node = node[step]
+        else:
+            return best
+    return best
+
+
+def get_path(root: Any, path: tuple | list, default: Any = None) -> Any:
+    node = root
+    for step in path:
+        if isinstance(node, dict):
+            if step not in node:
+                return default
+            node = node[step]
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+        else:
+            return default
+    return node
+
+
+def json_path(path: tuple | list) -> str:
+    out = ""
+    for step in path:
+        if isinstance(step, int):
+            out += f"[{step}]"
+        else:
+            out += f".{step}" if out else str(step)
+    return out or "."
+
+
+# --------------------------------------------------------------------------- files and documents
+
+
+@dataclass(slots=True)
+class Problem:
+    """Something the loader or the graph found wrong while reading; a rule turns it into
+    a finding.  ``kind`` is the problem family (e.g. ``syntax``, ``missing-reference``)."""
+
+    kind: str
+    path: str
+    line: int
+    column: int
+    message: str
+    hint: str = ""
+    end_line: int | None = None
+    end_column: int | None = None
+    resource: dict | None = None
+    related: list["Related"] = field(default_factory=list)
+    data: dict = field(default_factory=dict)
+
+
+@dataclass(slots=True, eq=False)
+class Document:
+    """One YAML document (or one item of a ``kind: List``) of a file."""
+
+    path: str  # root-relative, "/" separators
+    index: int  # position of the document in its file (0-based)
+    value: Any  # YMap / YSeq / scalar
+    line: int
+    column: int
+    item: int | None = None  # index in a List document's ``items``
+    # "" for a document of the file; "generator" for a kustomize configMap/secretGenerator
+    # entry; "synthetic" for an object Flux creates that the tree only describes
+    # (a FluxInstance's sync Kustomization, a configured root)
+    origin: str = ""
+    name_hash: bool = False  # generated name gets kustomize's hash suffix
+
+    @property
+    def is_object(self) -> bool:
+        return isinstance(self.value, dict) and bool(self.api_version) and bool(self.kind)
+
+    @property
+    def is_resource(self) -> bool:
+        """An object kustomize emits (kustomization files themselves are not)."""
+        return self.is_object and not self.api_version.startswith("kustomize.config.k8s.io/")
+
+    @property
+    def api_version(self) -> str:
+        v = self.value.get("apiVersion") if isinstance(self.value, dict) else None
+        return v if isinstance(v, str) else ""
+
+    @property
+    def kind(self) -> str:
+        v = self.value.get("kind") if isinstance(self.value, dict) else None
+        return v if isinstance(v, str) else ""
+
+    @property
+    def group(self) -> str:
+        av = self.api_version
+        return av.rsplit("/", 1)[0] if "/" in av else ""
+
+    @property
+    def metadata(self) -> dict:
+        m = self.value.get("metadata") if isinstance(self.value, dict) else None
+        return m if isinstance(m, dict) else {}
+
+    @property
+    def name(self) -> str:
+        n = self.metadata.get("name")
+        return n if isinstance(n, str) else ""
+
+    @property
+    def namespace(self) -> str:
+        n = self.metadata.get("namespace")
+        return n if isinstance(n, str) else ""
+
+    @property
+    def spec(self) -> dict:
+        s = self.value.get("spec") if isinstance(self.value, dict) else None
+        return s if isinstance(s, dict) else {}
+
+    def loc(self, *path, key: bool = False) -> Loc:
+        found = locate(self.value, path, key=key) if path else None
+        return found or Loc(self.line, self.column)
+
+    def __repr__(self) -> str:
+        return f"<Document {self.path}#{self.index} {self.kind}/{self.name}>"
+
+
+@dataclass(slots=True, eq=False)
+class SourceFile:
+    """A file of the tree: read, parsed, or skipped with a reason."""
+
+    path: str  # root-relative
+    abspath: str
+    size: int = 0
+    text: str | None = None
+    documents: list[Document] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    skip_reason: str | None = None  # set when the file is not linted
+    is_kustomization: bool = False
+    is_template: bool = False  # looks like a Go template (used when it fails to parse)
+
+    @property
+    def objects(self) -> list[Document]:
+        """Kubernetes resources of the file (kustomization documents excluded)."""
+        return [d for d in self.documents if d.is_resource]
+
+
+# --------------------------------------------------------------------------- object keys and edges
+
+
+class ObjKey(NamedTuple):
+    group: str
+    kind: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        ns = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind}/{ns}{self.name}"
+
+
+@dataclass(slots=True, eq=False)
+class Applied:
+    """A document as a Flux Kustomization applies it: after the identity transforms that
+    kustomize (``namespace``, ``namePrefix``, ``nameSuffix``) and Flux
+    (``targetNamespace``) state."""
+
+    doc: Document
+    namespace: str
+    name: str
+    scope: str
+    by: "Document | None"  # the Flux Kustomization that applies it (None for a root itself)
+
+    @property
+    def key(self) -> ObjKey:
+        return ObjKey(self.doc.group, self.doc.kind, self.namespace, self.name)
+
+
+RESOLVED = "resolved"
+DANGLING = "dangling"
+EXTERNAL = "external"
+
+
+@dataclass(slots=True, eq=False)
+class Edge:
+    """A reference from one Flux object to another."""
+
+    kind: str  # dependsOn, sourceRef, chartRef, valuesFrom, substituteFrom, secretRef, ...
+    source: Applied
+    field_path: tuple
+    target: ObjKey  # group may be "" when the reference names no group
+    state: str  # RESOLVED / DANGLING / EXTERNAL
+    resolved: Applied | None = None
+    optional: bool = False
+    note: str = ""
+
+
+# --------------------------------------------------------------------------- findings
+
+
+@dataclass(slots=True)
+class Related:
+    path: str
+    line: int
+    column: int
+    message: str = ""
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "line": self.line, "column": self.column, "message": self.message}
+
+
+@dataclass(slots=True)
+class Finding:
+    rule: str  # code, e.g. FLX101
+    slug: str
+    severity: str
+    message: str
+    path: str
+    line: int
+    column: int
+    end_line: int | None = None
+    end_column: int | None = None
+    resource: dict | None = None
+    hint: str = ""
+    url: str = ""
+    related: list[Related] = field(default_factory=list)
+    fingerprint: str = ""
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.line, self.column, self.rule, self.message)
+
+    def compute_fingerprint(self, salt: str = "") -> str:
+        """A fingerprint that ignores line numbers: rule, path, resource and message
+        (which names fields, not lines), plus a salt that tells identical findings in one
+        file apart (their order of appearance)."""
+        res = self.resource or {}
+        basis = "\x1f".join(
+            [
+                self.rule,
+                self.path,
+                str(res.get("kind", "")),
+                str(res.get("namespace", "")),
+                str(res.get("name", "")),
+                self.message,
+                salt,
+            ]
+        )
+        return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
+
+    def to_dict(self) -> dict:
+        return {
+            "rule": self.rule,
+            "slug": self.slug,
+            "severity": self.severity,
+            "message": self.message,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "resource": self.resource,
+            "hint": self.hint,
+            "url": self.url,
+            "fingerprint": self.fingerprint,
+            "related": [r.to_dict() for r in self.related],
+        }
+
+
+def resource_of(doc: Document | None, namespace: str | None = None, name: str | None = None) -> dict | None:
+    if doc is None or not doc.is_object:
+        return None
+    return {
+        "apiVersion": doc.api_version,
+        "kind": doc.kind,
+        "namespace": doc.namespace if namespace is None else namespace,
+        "name": doc.name if name is None else name,
+    }
+
+
+@dataclass(slots=True)
+class RuleInfo:
+    """Rule metadata as the formatters see it."""
+
+    code: str
+    slug: str
+    severity: str
+    summary: str
+    description: str
+    url: str
+
+
+@dataclass(slots=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass
+class RunReport:
+    """Everything a formatter may see of a run."""
+
+    tool_name: str
+    tool_version: str
+    root: str
+    findings: list[Finding]
+    files: list[str]  # linted files (root-relative)
+    skipped: list[Skipped]
+    documents: int
+    rules: dict[str, RuleInfo]
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    def iter_sorted(self) -> Iterator[Finding]:
+        return iter(sorted(self.findings, key=Finding.sort_key))

@@ -1,0 +1,188 @@
+"""FLX1xx: the repository as Flux applies it."""
+
+from __future__ import annotations
+
+from ..model import INFO
+from .base import ProblemRule, Rule
+
+
+class MissingReference(ProblemRule):
+    """A kustomization names a local file or directory that does not exist.
+
+    Covers `resources`, `components`, `patches[].path`, `patchesStrategicMerge`,
+    `patchesJson6902[].path`, generator `files`/`envs`, `crds`, `configurations`,
+    `replacements[].path`, `helmCharts[].valuesFile` and Flux `spec.components`. kustomize
+    fails the whole build, so Flux applies nothing of that Kustomization. The finding
+    points at the entry.
+
+    **Fix:** correct the path (it is relative to the kustomization file's directory), or
+    add the missing file.
+
+    Failing:
+    ```yaml
+    resources:
+      - deployment.yaml   # no such file
+    ```
+    Passing:
+    ```yaml
+    resources:
+      - deploy.yaml
+    ```
+    """
+
+    code = "FLX101"
+    slug = "missing-reference"
+    problem_kinds = ("missing-reference",)
+
+
+class MissingKustomization(ProblemRule):
+    """A kustomization lists a directory that has no kustomization file.
+
+    kustomize only accepts a directory as a resource when it holds a `kustomization.yaml`
+    (Flux generates one only for the top-level `spec.path`, not for directories named in
+    a `resources` list).
+
+    **Fix:** add a `kustomization.yaml` to the directory, or list its files instead.
+
+    Failing:
+    ```yaml
+    resources:
+      - ./podinfo   # podinfo/ has only release.yaml
+    ```
+    Passing:
+    ```yaml
+    resources:
+      - ./podinfo/release.yaml
+    ```
+    """
+
+    code = "FLX102"
+    slug = "missing-kustomization"
+    problem_kinds = ("missing-kustomization",)
+
+
+class KustomizeCycle(ProblemRule):
+    """Kustomizations include each other in a cycle.
+
+    kustomize stops with "cycle detected"; nothing of the build is applied.
+
+    **Fix:** remove one of the references in the cycle.
+
+    Failing: `a/kustomization.yaml` lists `../b`, and `b/kustomization.yaml` lists `../a`.
+
+    Passing: both list a shared `../base` instead.
+    """
+
+    code = "FLX103"
+    slug = "kustomize-cycle"
+    problem_kinds = ("kustomize-cycle",)
+
+
+class NotAManifest(ProblemRule):
+    """A file that Flux or kustomize applies is not a Kubernetes manifest.
+
+    A Flux Kustomization whose path has no `kustomization.yaml` applies every `.yaml` and
+    `.yml` file under it; kustomize applies every file listed in `resources`. A file
+    there without `apiVersion`/`kind` (Helm values, a tool's config, a template) fails the
+    reconcile with "missing Resource metadata".
+
+    **Fix:** move the file out of the applied path, add it to `.sourceignore`, or add a
+    `kustomization.yaml` that lists only the manifests.
+
+    Failing: `apps/podinfo/values.yaml` (plain Helm values) under a Flux path without a
+    kustomization file.
+
+    Passing: the values moved into the HelmRelease, or into a `configMapGenerator` of a
+    `kustomization.yaml`.
+    """
+
+    code = "FLX104"
+    slug = "not-a-manifest"
+    problem_kinds = ("not-a-manifest",)
+
+
+class PathMissing(ProblemRule):
+    """A Flux Kustomization's `spec.path` does not exist in this repository.
+
+    The path is relative to the source's root. When the source is this repository (the
+    bootstrap GitRepository, a GitRepository with the same URL and ref, or a mapping in
+    `sources:`), a missing directory means the Kustomization fails with "no such file or
+    directory". Paths of other sources (OCI artifacts, other repositories or branches,
+    ExternalArtifacts) are not checked.
+
+    **Fix:** correct `spec.path`, or create the directory.
+
+    Failing:
+    ```yaml
+    spec:
+      path: ./clusters/prodcution
+    ```
+    Passing:
+    ```yaml
+    spec:
+      path: ./clusters/production
+    ```
+    """
+
+    code = "FLX105"
+    slug = "path-missing"
+    problem_kinds = ("path-missing",)
+
+
+class NoRoot(ProblemRule):
+    """No Flux root was found; Kustomizations that nothing else applies are used instead.
+
+    Roots are the bootstrap `flux-system` Kustomization (`gotk-sync.yaml`), a
+    FluxInstance's `spec.sync`, a HelmRelease of the flux-instance chart with
+    `instance.sync`, and `roots:` in the configuration. Without one, gitlint-flux cannot
+    know which cluster applies what, and assumes that every GitRepository source is this
+    repository.
+
+    **Fix:** add `roots:` to `.gitlint-flux.yaml` with the directories your clusters sync:
+    ```yaml
+    roots:
+      - clusters/production
+    ```
+    """
+
+    code = "FLX106"
+    slug = "no-root"
+    severity = INFO
+    problem_kinds = ("no-root",)
+
+
+class NotApplied(Rule):
+    """A file holds Kubernetes objects that no Flux root applies.
+
+    Reported once per file, as information: the file may be leftover, or applied by
+    something gitlint-flux cannot see (another source, a manual `kubectl apply`). Policy
+    rules do not judge such files (except the plaintext-secret rule).
+
+    **Fix:** add the file to a kustomization that a root applies, delete it, or exclude it
+    in the configuration (`exclude:`) when it is applied elsewhere.
+
+    Failing: `apps/old/deployment.yaml`, listed by no `kustomization.yaml` and outside
+    every Flux path. Passing: the same file listed in `apps/kustomization.yaml`.
+    """
+
+    code = "FLX107"
+    slug = "not-applied"
+    severity = INFO
+
+    def check(self, ctx):
+        graph = ctx.graph
+        if not graph.roots:
+            return
+        for sf in ctx.linted_files():
+            objs = sf.objects
+            if not objs or graph.resolver.roles.get(sf.path, set()) - {"resource"}:
+                continue
+            if any(graph.reachable(d) for d in objs):
+                continue
+            d = objs[0]
+            yield self.finding(
+                sf.path, d.line, d.column,
+                f"no Flux root applies this file ({len(objs)} object{'s' if len(objs) != 1 else ''}, "
+                f"first {d.kind}/{d.name or '?'})",
+                hint="List it in a kustomization that a root applies, or exclude it in the configuration.",
+            )
