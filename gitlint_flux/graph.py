@@ -530,6 +530,19 @@ class Graph:
                 edge.state = EXTERNAL
                 edge.note = "created by flux bootstrap"
                 return
+        if t.kind == "ExternalArtifact":
+            for a in scope.applied:
+                if a.doc.kind == "ArtifactGenerator" and a.namespace == t.namespace:
+                    arts = a.doc.spec.get("artifacts")
+                    if isinstance(arts, list) and any(isinstance(x, dict) and x.get("name") == t.name for x in arts):
+                        edge.state = RESOLVED
+                        edge.resolved = a
+                        edge.note = "produced by an ArtifactGenerator"
+                        return
+        if edge.kind == "decryptionRef":
+            edge.state = EXTERNAL
+            edge.note = "a decryption key is created out of band (it cannot be stored in Git)"
+            return
         if t.kind in ("GitRepository", "OCIRepository") and t.name == "flux-system" and scope.root is not None:
             if scope.root.source_key == (t.kind, t.namespace, t.name):
                 edge.state = EXTERNAL
@@ -625,7 +638,7 @@ def flux_references(a: Applied) -> list[Edge]:
                 if isinstance(sf, dict):
                     out.append(_ref("substituteFrom", a, ("spec", "postBuild", "substituteFrom", i),
                                     sf.get("kind") or "ConfigMap", sf.get("name"), optional=sf.get("optional")))
-        secret(("decryption", "secretRef"))
+        secret(("decryption", "secretRef"), edge_kind="decryptionRef")
         secret(("kubeConfig", "secretRef"))
     elif kind == "HelmRelease":
         chart = spec.get("chart")

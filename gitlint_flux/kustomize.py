@@ -127,13 +127,13 @@ class Resolver:
         return real == self.root or real.startswith(self.root.rstrip(os.sep) + os.sep)
 
     def check_path(self, owner: Document | SourceFile, field_path: tuple, base_dir: str, entry: str, role: str,
-                   what: str) -> str | None:
+                   what: str, offset: int = 0) -> str | None:
         """Resolve a local path named at ``field_path`` of ``owner``; report it when it
         leaves the root or does not exist.  Returns the normalised path or None."""
         doc = owner if isinstance(owner, Document) else None
         path = owner.path
         loc = doc.loc(*field_path) if doc is not None else None
-        line, col = (loc.line, loc.column) if loc else (1, 1)
+        line, col = (loc.line, loc.column + offset) if loc else (1, 1)
         resource = resource_of(doc) if doc is not None and doc.is_object else None
         if entry.startswith("/") or os.path.isabs(entry):
             self._problem(Problem("outside-root", path, line, col,
@@ -304,8 +304,9 @@ class Resolver:
                     if isinstance(fl, list):
                         for j, f in enumerate(fl):
                             if isinstance(f, str):
-                                p = f.split("=", 1)[1] if fkey == "files" and "=" in f else f
-                                self.check_path(doc, (key, i, fkey, j), d, p.strip(), "generator", f"{kind} generator input")
+                                off = f.index("=") + 1 if fkey == "files" and "=" in f else 0
+                                self.check_path(doc, (key, i, fkey, j), d, f[off:].strip(), "generator",
+                                                f"{kind} generator input", offset=off)
                 if isinstance(g.get("env"), str):
                     self.check_path(doc, (key, i, "env"), d, g["env"], "generator", f"{kind} generator input")
                 name = g.get("name")
