@@ -32,6 +32,13 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
     return root
 
 
+def git_init(root: Path) -> Path:
+    """Make ``root`` a git checkout (untracked files are linted too)."""
+    import subprocess
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root
+
+
 @pytest.fixture
 def repo(tmp_path):
     """``repo({...})`` writes a tree and returns its root."""
@@ -100,5 +107,5 @@ def flux_ks(name: str, path: str, namespace: str | None = "flux-system", source:
     )
 
 
-__all__ = ["CORPUS", "SHARED", "needs_corpus", "write_tree", "lint", "graph_of", "found", "gotk_sync", "flux_ks",
+__all__ = ["git_init", "CORPUS", "SHARED", "needs_corpus", "write_tree", "lint", "graph_of", "found", "gotk_sync", "flux_ks",
            "os"]
