@@ -149,7 +149,7 @@ def test_rules_and_explain(capsys):
     out = capsys.readouterr().out
     assert "FLX101  missing-reference" in out
     assert main(["explain", "missing-reference"]) == 0
-    assert "kustomize fails the whole\n    build" in capsys.readouterr().out
+    assert "Flux applies nothing of that Kustomization" in capsys.readouterr().out
     assert main(["explain", "FLX999"]) == 2
 
 
