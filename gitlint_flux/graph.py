@@ -564,6 +564,10 @@ class Graph:
                     hint="Add `roots:` to .gitlint-flux.yaml naming the directories your clusters sync.",
                 ))
         self.walk()
+        # every kustomization file is resolved, applied or not: a broken reference in
+        # one fails `kustomize build` wherever it is used
+        for d in sorted(self.resolver.kfiles):
+            self.resolver.build(d)
         self.resolve_edges()
         self.problems.extend(self.resolver.problems)
         return self
