@@ -95,6 +95,8 @@ class Resolver:
         self._in_progress: list[str] = []
         self._flux_builds: dict[tuple, list[Built]] = {}
         self._problem_keys: set[tuple] = set()
+        self._dir_cache: dict[str, bool] = {}
+        self._root_prefix = root.rstrip(os.sep) + os.sep
         # dir -> kustomization file of that dir
         self.kfiles: dict[str, SourceFile] = {}
         self._dir_files: dict[str, list[str]] = {}
@@ -123,8 +125,24 @@ class Resolver:
         """True when ``rel`` stays inside the root, symlinks resolved."""
         if rel == ".." or rel.startswith("../") or rel.startswith("/"):
             return False
-        real = os.path.realpath(self.abspath(rel))
-        return real == self.root or real.startswith(self.root.rstrip(os.sep) + os.sep)
+        if rel in (".", ""):
+            return True
+        parent, _, base = rel.rpartition("/")
+        if not self._dir_contained(parent):
+            return False
+        ap = self.abspath(rel)
+        if not os.path.islink(ap):
+            return True
+        real = os.path.realpath(ap)
+        return real == self.root or real.startswith(self._root_prefix)
+
+    def _dir_contained(self, rel_dir: str) -> bool:
+        hit = self._dir_cache.get(rel_dir)
+        if hit is None:
+            real = os.path.realpath(self.abspath(rel_dir)) if rel_dir else self.root
+            hit = real == self.root or real.startswith(self._root_prefix)
+            self._dir_cache[rel_dir] = hit
+        return hit
 
     def check_path(self, owner: Document | SourceFile, field_path: tuple, base_dir: str, entry: str, role: str,
                    what: str, offset: int = 0) -> str | None:
