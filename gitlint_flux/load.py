@@ -165,6 +165,7 @@ def list_files(root: str, in_git: bool) -> Listing:
                         f"symlink points outside the repository ({os.readlink(abspath)}); it is not read",
                         hint="Replace the link by the file itself, or move its target into the repository.",
                     ))
+                    listing.skipped.append((rel, "symlink pointing outside the repository (not read)"))
                 continue
             if os.path.isdir(abspath):
                 if is_yaml_candidate(base):
@@ -189,35 +190,36 @@ def tool_file_reason(rel: str) -> str | None:
     return _TOOL_FILES.get(parts[-1])
 
 
-def decode(data: bytes) -> tuple[str | None, str | None, int]:
-    """Decode file bytes: returns ``(text, error, error_offset)``."""
+def decode(data: bytes) -> tuple[str | None, str | None, int, int]:
+    """Decode file bytes: ``(text, error, line, column)``; on error the position (1-based,
+    code points) of the first offending character."""
+    bom = 0
     if data.startswith(codecs.BOM_UTF8):
-        data = data[3:]
-        encoding = "utf-8"
+        bom, encoding = 3, "utf-8"
     elif data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         encoding = "utf-32"
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
     else:
         encoding = "utf-8"
-        if b"\0" in data[:8192] or b"\0" in data:
-            return None, "binary", data.index(b"\0")
+        if b"\0" in data:
+            return (None, "binary", *_line_col(data[:data.index(b"\0")].decode("utf-8", "replace")))
     try:
-        text = data.decode(encoding)
+        text = data[bom:].decode(encoding)
     except UnicodeDecodeError as exc:
-        return None, f"not valid {encoding.upper()}: {exc.reason}", exc.start
+        prefix = data[bom:bom + exc.start].decode(encoding, "replace")
+        return (None, f"not valid {encoding.upper()}: {exc.reason}", *_line_col(prefix))
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\0" in text:
-        return None, "binary", text.index("\0")
-    return text, None, 0
+        return (None, "binary", *_line_col(text[:text.index("\0")]))
+    return text, None, 0, 0
 
 
-def _line_col(data: bytes, offset: int) -> tuple[int, int]:
-    before = data[:offset]
-    line = before.count(b"\n") + 1
-    start = before.rfind(b"\n") + 1
-    col = len(before[start:].decode("utf-8", "replace")) + 1
+def _line_col(prefix: str) -> tuple[int, int]:
+    """Position just after ``prefix`` (the text before the offending character)."""
+    line = prefix.count("\n") + 1
+    col = len(prefix) - (prefix.rfind("\n") + 1) + 1
     return line, col
 
 
@@ -252,9 +254,8 @@ def read_file(sf: SourceFile, max_size: int) -> None:
     except OSError as exc:
         sf.problems.append(Problem("unreadable", rel, 1, 1, f"cannot read file: {exc.strerror}"))
         return
-    text, err, offset = decode(data)
+    text, err, line, col = decode(data)
     if text is None:
-        line, col = _line_col(data, offset)
         if err == "binary":
             sf.problems.append(Problem("binary", rel, line, col, "binary file (NUL byte) named like YAML; it is not read",
                                        hint="Remove it from the tree, or give it a name that is not *.yaml/*.yml."))
@@ -271,7 +272,7 @@ def parse_text(sf: SourceFile, text: str) -> None:
     docs, errors = compose_all(text)
     for e in errors:
         sf.problems.append(Problem(e.kind, rel, e.line, e.column, e.message))
-    if errors and "{{" in text and _GO_TEMPLATE_RE.search(text):
+    if any(e.kind == "syntax" for e in errors) and "{{" in text and _GO_TEMPLATE_RE.search(text):
         sf.is_template = True
     index = 0
     for value, line, col in docs:

@@ -191,7 +191,13 @@ def compose_all(text: str) -> tuple[list[tuple[object, int, int]], list[ComposeE
             ev = get()
             cls = ev.__class__
             if cls is _DSTART:
-                result = _compose_document(get, errors)
+                try:
+                    result = _compose_document(get, errors)
+                except _Abort:
+                    # refuse this document only: skip its remaining events
+                    while get().__class__ is not _DEND:
+                        pass
+                    continue
                 if result is not None:
                     docs.append(result)
             elif cls is _STREND:
@@ -212,12 +218,20 @@ def compose_all(text: str) -> tuple[list[tuple[object, int, int]], list[ComposeE
         col = mark.column + 1 if mark else 1
         errors.append(ComposeError("syntax", msg, line, col))
     except yaml.YAMLError as exc:  # reader errors (control characters, ...)
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        col = mark.column + 1 if mark else 1
-        errors.append(ComposeError("syntax", str(exc).splitlines()[0], line, col))
-    except _Abort:
-        pass
+        line, col = 1, 1
+        pos = getattr(exc, "position", None)
+        if isinstance(pos, int):
+            # libyaml reports a byte offset into the UTF-8 encoding of the text
+            prefix = text.encode("utf-8", "surrogatepass")[:pos].decode("utf-8", "replace")
+            line = prefix.count("\n") + 1
+            col = len(prefix) - (prefix.rfind("\n") + 1) + 1
+        reason = getattr(exc, "reason", None)
+        char = getattr(exc, "character", None)
+        if isinstance(char, str) and len(char) == 1:
+            char = ord(char)
+        msg = f"unacceptable character #x{char:04x}: {reason}" if reason and isinstance(char, int) else (
+            reason or str(exc).splitlines()[0])
+        errors.append(ComposeError("syntax", msg, line, col))
     finally:
         try:
             parser.dispose()
@@ -283,7 +297,12 @@ def _compose_document(get, errors):
             written += 1
             expanded += 1
             plain_merge[0] = ev.style == "" or ev.style is None
-            value = _scalar(ev)
+            if stack and stack[-1][1] and stack[-1][2] is _MERGE_PENDING and ev.tag is None:
+                # a mapping key: kept as written (as go-yaml compares keys), so `1` and
+                # `true` stay distinct and every key is a string, as in JSON
+                value = ev.value
+            else:
+                value = _scalar(ev)
             sm, em = ev.start_mark, ev.end_mark
             if ev.anchor:
                 anchors[ev.anchor] = (value, 1)
