@@ -216,7 +216,11 @@ def compose_all(text: str) -> tuple[list[tuple[object, int, int]], list[ComposeE
             msg = f"{exc.context}: {problem}"
         line = mark.line + 1 if mark else 1
         col = mark.column + 1 if mark else 1
-        errors.append(ComposeError("syntax", msg, line, col))
+        if "maximum nesting depth" in problem:
+            # libyaml >= 0.2.6 (PyYAML 6.0.4 wheels) limits nesting itself, scanning ahead of us
+            errors.append(ComposeError("too-deep", f"nesting deeper than the parser's limit ({problem})", line, col))
+        else:
+            errors.append(ComposeError("syntax", msg, line, col))
     except yaml.YAMLError as exc:  # reader errors (control characters, ...)
         line, col = 1, 1
         pos = getattr(exc, "position", None)

@@ -187,7 +187,10 @@ def test_alias_bomb_and_deep_nesting_through_the_pipeline(repo):
         "deep.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\nx: " + "[" * 20000 + "]" * 20000 + "\n",
     })
     report = lint(root)
-    assert found(report) == [("FLX003", "bomb.yaml", 11, 14), ("FLX003", "deep.yaml", 5, 503)]
+    got = found(report)
+    assert got[0] == ("FLX003", "bomb.yaml", 11, 14)
+    # our nesting limit (500) or libyaml's own (1000, libyaml >= 0.2.6)
+    assert got[1:] in ([("FLX003", "deep.yaml", 5, 503)], [("FLX003", "deep.yaml", 5, 1003)])
 
 
 # --------------------------------------------------------------------------- size limit

@@ -429,8 +429,9 @@ def test_deep_nesting_is_refused():
     docs, errors = compose_all("[" * 20000 + "]" * 20000)
     assert time.perf_counter() - t0 < 2.0
     assert docs == []
-    assert [(e.kind, e.line, e.column, e.message) for e in errors] == [
-        ("too-deep", 1, MAX_DEPTH + 1, f"nesting deeper than {MAX_DEPTH} levels")]
+    # our limit (500) or, with libyaml >= 0.2.6 which scans ahead, libyaml's own (1000)
+    assert [(e.kind, e.line) for e in errors] == [("too-deep", 1)]
+    assert errors[0].column in (MAX_DEPTH + 1, 1001)
 
 
 def test_deep_block_and_flow_mapping_nesting_is_refused():
