@@ -41,6 +41,8 @@ class Context:
         for p in problems:
             self._problems.setdefault(p.kind, []).append(p)
         self._linted = linted
+        #: the document a rule is looking at (named in an internal-error finding)
+        self.current = None
 
     def problems_of(self, kinds: tuple[str, ...]) -> list[Problem]:
         out: list[Problem] = []
@@ -151,12 +153,14 @@ def run(opts: Options) -> tuple[RunReport, bool]:
         if setting is not None and not setting.enabled:
             continue
         rule = cls(setting.severity if setting else None, setting.options if setting else None)
+        ctx.current = None
         try:
             findings.extend(rule.check(ctx))
         except Exception as exc:  # a rule bug must not stop the run
             internal = True
-            where = getattr(exc, "gitlint_doc", None)
-            msg = f"rule {code} ({cls.slug}) failed: {type(exc).__name__}: {exc}"
+            where = ctx.current
+            what = f" on {where.kind or 'document'}/{where.name or '?'}" if where is not None else ""
+            msg = f"rule {code} ({cls.slug}) failed{what}: {type(exc).__name__}: {exc}"
             if opts.debug:
                 msg += "\n" + traceback.format_exc()
             ie = rules["FLX000"]()

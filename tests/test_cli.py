@@ -173,3 +173,25 @@ def test_version():
 def test_docs_rules_md_is_current():
     assert (ROOT / "docs" / "rules.md").read_text() == rules_markdown(), \
         "docs/rules.md is stale: run `python -m gitlint_flux.docgen > docs/rules.md`"
+
+
+def test_a_failing_rule_becomes_an_internal_error_finding(broken, monkeypatch, capsys):
+    from gitlint_flux.rules.structure import NotApplied
+
+    def boom(self, ctx):
+        for sf in ctx.linted_files():
+            if sf.objects:
+                ctx.current = sf.objects[0]
+                raise KeyError("spec")
+        return iter(())
+
+    monkeypatch.setattr(NotApplied, "check", boom)
+    assert main(["lint", "--format", "json", str(broken)]) == 3
+    data = json.loads(capsys.readouterr().out)
+    ie = [f for f in data["findings"] if f["rule"] == "FLX000"]
+    assert len(ie) == 1 and "rule FLX107 (not-applied) failed on" in ie[0]["message"]
+    assert "KeyError" in ie[0]["message"] and "Traceback" not in ie[0]["message"]
+    # the other rules still ran
+    assert {f["rule"] for f in data["findings"]} >= {"FLX101", "FLX002"}
+    assert main(["lint", "--debug", "--format", "json", str(broken)]) == 3
+    assert "Traceback" in capsys.readouterr().out

@@ -179,7 +179,7 @@ class NotApplied(Rule):
                 continue
             if any(graph.reachable(d) for d in objs):
                 continue
-            d = objs[0]
+            d = ctx.current = objs[0]
             yield self.finding(
                 sf.path, d.line, d.column,
                 f"no Flux root applies this file ({len(objs)} object{'s' if len(objs) != 1 else ''}, "
