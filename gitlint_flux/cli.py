@@ -9,6 +9,7 @@ import sys
 from . import __version__
 
 COMMANDS = ("lint", "graph", "rules", "explain")
+FORMAT_NAMES = ("text", "json", "sarif", "codequality", "junit", "github")
 FAIL_LEVELS = ("error", "warning", "info", "never")
 
 
@@ -25,8 +26,10 @@ def _parser() -> argparse.ArgumentParser:
                       help="the root, sub-directories or files; files are linted in the context of their "
                            "repository and only their findings are reported ('-' with --stdin-filename)")
     _common(lint)
-    lint.add_argument("--format", default="text", choices=("text", "json"), help="output format (default: text)")
+    lint.add_argument("--format", default="text", choices=FORMAT_NAMES, help="output format (default: text)")
     lint.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    lint.add_argument("--report", action="append", default=[], metavar="FORMAT=FILE",
+                      help="also write the report in FORMAT to FILE (repeatable)")
     lint.add_argument("--fail-on", default="error", choices=FAIL_LEVELS,
                       help="exit 1 when a finding at or above this severity exists (default: error)")
     lint.add_argument("--quiet", "-q", action="store_true", help="print the findings only, no summary line")
@@ -104,6 +107,14 @@ def _lint(args) -> int:
     elif "-" in paths:
         print("gitlint-flux: reading from stdin ('-') needs --stdin-filename PATH", file=sys.stderr)
         return 2
+    reports = []
+    for spec in args.report:
+        fmt, sep, dest = spec.partition("=")
+        if not sep or fmt not in FORMAT_NAMES or not dest:
+            print(f"gitlint-flux: --report takes FORMAT=FILE with FORMAT one of {', '.join(FORMAT_NAMES)}",
+                  file=sys.stderr)
+            return 2
+        reports.append((fmt, dest))
     for p in paths:
         if not os.path.exists(p) and not args.stdin_filename:
             print(f"gitlint-flux: {p}: no such file or directory", file=sys.stderr)
@@ -121,11 +132,13 @@ def _lint(args) -> int:
     out = render(args.format, report, color=_use_color(args))
     if args.quiet and args.format == "text":
         out = "".join(out.splitlines(keepends=True)[:-1])
-    try:
-        _write(out, args.output)
-    except OSError as exc:
-        print(f"gitlint-flux: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
-        return 2
+    for fmt, dest in [(None, args.output)] + reports:
+        text = out if fmt is None else render(fmt, report)
+        try:
+            _write(text, dest)
+        except OSError as exc:
+            print(f"gitlint-flux: cannot write {dest}: {exc.strerror}", file=sys.stderr)
+            return 2
     return exit_code(report, args.fail_on, internal)
 
 

@@ -1,27 +1,25 @@
-"""Formatters: each turns a ``RunReport`` (and nothing else) into text."""
+"""Formatters: each turns a ``RunReport`` (and nothing else) into text.
+
+A formatter module has ``render(report, color=False) -> str``; ``FORMATS`` maps the
+``--format`` names to modules, imported only when used.
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+import importlib
 
 from ..model import RunReport
 
-
-def _text(report: RunReport, color: bool = False) -> str:
-    from .text import render
-    return render(report, color=color)
-
-
-def _json(report: RunReport, color: bool = False) -> str:
-    from .json import render
-    return render(report)
-
-
-FORMATS: dict[str, Callable[..., str]] = {
-    "text": _text,
-    "json": _json,
+FORMATS: dict[str, str] = {
+    "text": "text",
+    "json": "json",
+    "sarif": "sarif",
+    "codequality": "codequality",
+    "junit": "junit",
+    "github": "github",
 }
 
 
 def render(fmt: str, report: RunReport, color: bool = False) -> str:
-    return FORMATS[fmt](report, color=color)
+    module = importlib.import_module(f"{__name__}.{FORMATS[fmt]}")
+    return module.render(report, color=color)

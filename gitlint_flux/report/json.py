@@ -30,5 +30,5 @@ def as_dict(report: RunReport) -> dict:
     }
 
 
-def render(report: RunReport) -> str:
+def render(report: RunReport, color: bool = False) -> str:
     return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"

@@ -91,8 +91,22 @@ class ProblemRule(Rule):
                             end_column=p.end_column, resource=p.resource, related=p.related)
 
 
+_LOADED = False
+
+
 def all_rules() -> dict[str, type[Rule]]:
-    from . import input as _input, structure as _structure  # noqa: F401  (registration)
+    """Every rule of every module of this package (imported once, for registration)."""
+    global _LOADED
+    if not _LOADED:
+        import importlib
+        import pkgutil
+
+        from .. import rules as pkg
+
+        for mod in sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)):
+            if mod != "base":
+                importlib.import_module(f"{pkg.__name__}.{mod}")
+        _LOADED = True
     return dict(sorted(REGISTRY.items()))
 
 
