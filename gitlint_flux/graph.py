@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from .ignore import SOURCE_DEFAULT_PATTERNS, Matcher, Pattern, parse_patterns
 from .kustomize import Built, Resolver
+from .transform import apply_flux_patches, substitute, substitute_text, substitution_disabled
 from .model import (
     DANGLING, EXTERNAL, RESOLVED, Applied, Document, Edge, ObjKey, Problem, Related, SourceFile, YMap,
     resource_of,
@@ -386,7 +387,7 @@ class Graph:
         self.external_paths.append((ks, reason))
 
     def _apply(self, scope: Scope, ks: Applied) -> list[Applied] | None:
-        spec = ks.doc.spec
+        spec = ks.spec  # as applied: a parent's patches may have changed it
         sref = spec.get("sourceRef")
         if not isinstance(sref, dict):
             return []
@@ -419,17 +420,57 @@ class Graph:
         built = self.resolver.flux_build(rel_dir, doc, src.matcher, comps)
         target_ns = spec.get("targetNamespace") if isinstance(spec.get("targetNamespace"), str) else None
         tscope = self._scope_for(scope, ks)
+        patches = spec.get("patches") if isinstance(spec.get("patches"), list) else None
+        flux_images = tuple(i for i in spec.get("images") or () if isinstance(i, dict) and isinstance(i.get("name"), str))
+        variables, complete = self._variables(scope, ks)
         out = []
         for b in built:
+            cluster = self.is_cluster_scoped(b.doc.kind)
             ns = b.namespace
-            if target_ns and not self.is_cluster_scoped(b.doc.kind):
+            if target_ns and not cluster:
                 ns = target_ns
-            if not ns and not self.is_cluster_scoped(b.doc.kind):
+            name = b.name
+            value = b.doc.value
+            if patches:
+                value = apply_flux_patches(value, patches, ns, name)
+            if variables is not None and not substitution_disabled(value):
+                value = substitute(value, {k: v for k, v in variables.items() if v is not None})
+                if "$" in name:
+                    name = substitute_text(name, {k: v for k, v in variables.items() if v is not None})
+                if "$" in ns:
+                    ns = substitute_text(ns, {k: v for k, v in variables.items() if v is not None})
+            if not ns and not cluster:
                 ns = "default"
-            a = Applied(b.doc, ns, b.name, tscope.name, doc)
+            a = Applied(b.doc, ns, name, tscope.name, doc,
+                        effective=None if value is b.doc.value else value,
+                        images=b.images + flux_images, variables=variables, variables_complete=complete)
             self._register(tscope, a)
             out.append(a)
         return out
+
+    def _variables(self, scope: Scope, ks: Applied) -> tuple[dict | None, bool]:
+        """Post-build variables of a Kustomization: inline ``substitute`` and the
+        ConfigMaps/Secrets of ``substituteFrom`` found in its scope."""
+        pb = ks.spec.get("postBuild")
+        if not isinstance(pb, dict):
+            return None, True
+        out: dict[str, str | None] = {}
+        complete = True
+        for ref in pb.get("substituteFrom") or ():
+            if not isinstance(ref, dict) or not isinstance(ref.get("name"), str):
+                continue
+            kind = ref.get("kind") if ref.get("kind") in ("ConfigMap", "Secret") else "ConfigMap"
+            hits = scope.find(kind, ks.namespace, ref["name"])
+            if not hits:
+                if not ref.get("optional"):
+                    complete = False
+                continue
+            out.update(_data_of(hits[0]))
+        inline = pb.get("substitute")
+        if isinstance(inline, dict):
+            for k, v in inline.items():
+                out[str(k)] = None if v is None else (v if isinstance(v, str) else _scalar_text(v))
+        return out, complete
 
     def _path_missing(self, doc: Document, path: str, rel: str) -> None:
         loc = doc.loc("spec", "path")
@@ -520,7 +561,7 @@ class Graph:
         if t.kind == "Secret":
             for a in scope.applied:
                 if a.doc.kind == "ExternalSecret" and a.namespace == t.namespace:
-                    target = a.doc.spec.get("target")
+                    target = a.spec.get("target")
                     tname = target.get("name") if isinstance(target, dict) else None
                     if (tname or a.name) == t.name:
                         edge.state = RESOLVED
@@ -533,7 +574,7 @@ class Graph:
         if t.kind == "ExternalArtifact":
             for a in scope.applied:
                 if a.doc.kind == "ArtifactGenerator" and a.namespace == t.namespace:
-                    arts = a.doc.spec.get("artifacts")
+                    arts = a.spec.get("artifacts")
                     if isinstance(arts, list) and any(isinstance(x, dict) and x.get("name") == t.name for x in arts):
                         edge.state = RESOLVED
                         edge.resolved = a
@@ -616,7 +657,7 @@ def flux_references(a: Applied) -> list[Edge]:
     """Every reference a Flux object makes, with Flux's namespace defaulting (a
     reference without namespace points into the referrer's namespace)."""
     doc = a.doc
-    spec = doc.spec
+    spec = a.spec  # as applied: after the applying Kustomization's patches and substitution
     kind = doc.kind
     out: list[Edge | None] = []
 
@@ -709,3 +750,36 @@ def related_for(edge: Edge) -> list[Related]:
         return []
     d = edge.resolved.doc
     return [Related(d.path, d.line, d.column, f"{edge.target} is defined here")]
+
+
+def _scalar_text(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _data_of(a: Applied) -> dict[str, str | None]:
+    """Keys (and values, where readable) of a ConfigMap's or Secret's data."""
+    import base64
+    import binascii
+
+    value = a.value
+    out: dict[str, str | None] = {}
+    if not isinstance(value, dict):
+        return out
+    encrypted = isinstance(value.get("sops"), dict)
+    for field in ("data", "stringData"):
+        data = value.get(field)
+        if not isinstance(data, dict):
+            continue
+        for k, v in data.items():
+            if not isinstance(v, str) or encrypted or v.startswith("ENC["):
+                out[str(k)] = None
+            elif field == "data" and a.doc.kind == "Secret":
+                try:
+                    out[str(k)] = base64.b64decode(v, validate=True).decode("utf-8")
+                except (binascii.Error, ValueError):
+                    out[str(k)] = None
+            else:
+                out[str(k)] = v
+    return out

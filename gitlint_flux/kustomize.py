@@ -52,6 +52,7 @@ class Built:
     doc: Document
     namespace: str
     name: str
+    images: tuple = ()  # `images:` overrides of the kustomizations it passed through
 
 
 @dataclass(slots=True)
@@ -174,19 +175,23 @@ class Resolver:
         self._role(target, role)
         return target
 
-    def transform(self, built: list[Built], namespace: str | None, prefix: str, suffix: str) -> list[Built]:
-        if not namespace and not prefix and not suffix:
+    def transform(self, built: list[Built], namespace: str | None, prefix: str, suffix: str,
+                  images: tuple = ()) -> list[Built]:
+        if not namespace and not prefix and not suffix and not images:
             return built
         out = []
         for b in built:
             kind = b.doc.kind
             ns = b.namespace
+            name = b.name
             if namespace and kind not in self.cluster_kinds:
                 ns = namespace
-            name = b.name
+            elif namespace and kind == "Namespace" and b.doc.group == "":
+                # kustomize's namespace field specs include a Namespace's metadata.name
+                name = namespace
             if (prefix or suffix) and kind != "CustomResourceDefinition":
                 name = f"{prefix}{name}{suffix}"
-            out.append(Built(b.doc, ns, name))
+            out.append(Built(b.doc, ns, name, b.images + images))
         return out
 
     # ------------------------------------------------------------------ kustomize
@@ -303,7 +308,8 @@ class Resolver:
         ns = k.get("namespace") if isinstance(k.get("namespace"), str) else None
         prefix = k.get("namePrefix") if isinstance(k.get("namePrefix"), str) else ""
         suffix = k.get("nameSuffix") if isinstance(k.get("nameSuffix"), str) else ""
-        kb.docs = self.transform(built, ns, prefix, suffix)
+        images = tuple(i for i in k.get("images") or () if isinstance(i, dict) and isinstance(i.get("name"), str))
+        kb.docs = self.transform(built, ns, prefix, suffix, images)
         return kb
 
     def _generators(self, doc: Document, k: dict, d: str) -> list[Built]:

@@ -240,6 +240,23 @@ class Applied:
     name: str
     scope: str
     by: "Document | None"  # the Flux Kustomization that applies it (None for a root itself)
+    #: the object as applied: after the applying Kustomization's patches and post-build
+    #: substitution (None: the document's own value)
+    effective: Any = None
+    images: tuple = ()  # kustomize `images:` overrides that apply to it, innermost first
+    #: post-build variables the applying Kustomization defines (name -> value, None when
+    #: the value is not known, e.g. encrypted); None when it has no postBuild
+    variables: dict | None = None
+    variables_complete: bool = True  # every substituteFrom source was found in the repository
+
+    @property
+    def value(self) -> Any:
+        return self.doc.value if self.effective is None else self.effective
+
+    @property
+    def spec(self) -> dict:
+        s = self.value.get("spec") if isinstance(self.value, dict) else None
+        return s if isinstance(s, dict) else {}
 
     @property
     def key(self) -> ObjKey:
