@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     lint.add_argument("--stdin-filename", metavar="PATH",
                       help="read the content of PATH from standard input (for editors)")
+    lint.add_argument("--no-inline-suppressions", action="store_true",
+                      help="ignore `# gitlint-flux: disable=...` comments (for CI)")
+    lint.add_argument("--baseline", metavar="FILE", help="report only findings that are not in this baseline")
+    lint.add_argument("--write-baseline", metavar="FILE",
+                      help="write every current finding to FILE as the baseline, and exit 0")
 
     graph = sub.add_parser("graph", help="print the Flux graph as Flux will apply it")
     graph.add_argument("paths", nargs="*", metavar="PATH")
@@ -122,13 +127,33 @@ def _lint(args) -> int:
     if args.root and not os.path.isdir(args.root):
         print(f"gitlint-flux: --root {args.root}: not a directory", file=sys.stderr)
         return 2
+    baseline = None
+    if args.baseline:
+        from .baseline import BaselineError, read_baseline
+
+        try:
+            baseline = read_baseline(args.baseline)
+        except BaselineError as exc:
+            print(f"gitlint-flux: {exc}", file=sys.stderr)
+            return 2
     opts = Options(paths=paths, root=args.root, config=args.config, debug=args.debug,
-                   stdin_filename=args.stdin_filename, stdin_text=stdin_text)
+                   stdin_filename=args.stdin_filename, stdin_text=stdin_text,
+                   inline_suppressions=not args.no_inline_suppressions, baseline=baseline)
     try:
         report, internal = run(opts)
     except ConfigError as exc:
         print(f"gitlint-flux: {exc}", file=sys.stderr)
         return 2
+    if args.write_baseline:
+        from .baseline import write_baseline
+
+        try:
+            n = write_baseline(args.write_baseline, report)
+        except OSError as exc:
+            print(f"gitlint-flux: cannot write {args.write_baseline}: {exc.strerror}", file=sys.stderr)
+            return 2
+        print(f"gitlint-flux: wrote {n} finding(s) to the baseline {args.write_baseline}", file=sys.stderr)
+        return 3 if internal else 0
     out = render(args.format, report, color=_use_color(args))
     if args.quiet and args.format == "text":
         out = "".join(out.splitlines(keepends=True)[:-1])

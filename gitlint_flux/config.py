@@ -7,6 +7,7 @@ one wins, and in one directory ``.gitlint-flux.yaml`` beats ``pyproject.toml``.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from dataclasses import dataclass, field
 
@@ -17,12 +18,21 @@ CONFIG_NAME = ".gitlint-flux.yaml"
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 
 KNOWN_KEYS = {
+    "extends": "the profile to start from: recommended (default), strict, or a profile file",
     "exclude": "list of path globs never linted (applied to files passed explicitly too)",
     "roots": "directories your clusters sync, each a root scope",
     "sources": "mapping 'GitRepository/<namespace>/<name>' -> directory of this checkout it serves",
     "max-file-size": "files larger than this many bytes are not read",
     "rules": "per-rule overrides: CODE-or-slug: off | error | warning | info | {severity, options}",
+    "ignore": "findings to ignore: [{path: glob, rules: [...], resource: Kind/namespace/name glob}]",
+    "policies": "directories of custom policy files (YAML)",
+    "schema-locations": "directories of JSON schemas, looked up before the bundled ones",
+    "schema-order": "precedence of schema sources",
+    "kubernetes-version": "Kubernetes version of the core schemas",
+    "strict-schemas": "a kind without schema is an error, not info",
 }
+PROFILES = ("recommended", "strict")
+PROFILE_KEYS = {"extends", "rules"}
 
 
 class ConfigError(Exception):
@@ -37,16 +47,46 @@ class RuleSetting:
 
 
 @dataclass
+class Ignore:
+    path: str | None = None
+    rules: set[str] | None = None  # codes; None = every rule
+    resource: str | None = None  # Kind/namespace/name glob
+
+    def matches(self, finding) -> bool:
+        if self.rules is not None and finding.rule not in self.rules:
+            return False
+        if self.path is not None and not glob_match(self.path, finding.path):
+            return False
+        if self.resource is not None:
+            res = finding.resource or {}
+            ident = f"{res.get('kind', '')}/{res.get('namespace', '')}/{res.get('name', '')}"
+            if not res or not fnmatch.fnmatchcase(ident, self.resource):
+                return False
+        return True
+
+
+@dataclass
 class Config:
     path: str | None = None
+    extends: str = "recommended"
     exclude: list[str] = field(default_factory=list)
     roots: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     rules: dict[str, RuleSetting] = field(default_factory=dict)
+    ignore: list[Ignore] = field(default_factory=list)
+    policies: list[str] = field(default_factory=list)
+    custom: dict[str, tuple[dict, str]] = field(default_factory=dict)  # code -> (policy spec, file)
+    schema_locations: list[str] = field(default_factory=list)
+    schema_order: list[str] | None = None
+    kubernetes_version: str | None = None
+    strict_schemas: bool = False
 
     def excluded(self, rel: str) -> bool:
         return any(glob_match(g, rel) for g in self.exclude)
+
+    def ignored(self, finding) -> bool:
+        return any(i.matches(finding) for i in self.ignore)
 
 
 def _read_yaml(path: str) -> object:
@@ -131,11 +171,67 @@ def parse_config(path: str, data: object) -> Config:
     if not isinstance(mfs, int) or isinstance(mfs, bool) or mfs <= 0:
         raise ConfigError(f"{path}: `max-file-size` must be a positive number of bytes")
     cfg.max_file_size = mfs
-    rules = data.get("rules") or {}
-    if not isinstance(rules, dict):
-        raise ConfigError(f"{path}: `rules` must be a mapping of rule code or slug to a setting")
+    cfg.policies = _str_list(path, "policies", data.get("policies"))
+    if cfg.policies:
+        from .custom import PolicyError, load_policies
+
+        try:
+            cfg.custom = load_policies(cfg.policies, os.path.dirname(os.path.abspath(path)), _read_yaml)
+        except PolicyError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    extends = data.get("extends", "recommended")
+    if not isinstance(extends, str):
+        raise ConfigError(f"{path}: `extends` must name a profile ({', '.join(PROFILES)}) or a profile file")
+    cfg.extends = extends
+    cfg.rules = merge_settings(load_profile(extends, os.path.dirname(path), set()),
+                               parse_rules(path, data.get("rules"), cfg.custom))
+    cfg.ignore = _parse_ignore(path, data.get("ignore"), cfg.custom)
+    cfg.schema_locations = _str_list(path, "schema-locations", data.get("schema-locations"))
+    if data.get("schema-order") is not None:
+        cfg.schema_order = _str_list(path, "schema-order", data.get("schema-order"))
+    kv = data.get("kubernetes-version")
+    if kv is not None and not isinstance(kv, (str, int, float)):
+        raise ConfigError(f"{path}: `kubernetes-version` must be a version such as 1.33")
+    cfg.kubernetes_version = None if kv is None else str(kv)
+    ss = data.get("strict-schemas", False)
+    if not isinstance(ss, bool):
+        raise ConfigError(f"{path}: `strict-schemas` must be true or false")
+    cfg.strict_schemas = ss
+    return cfg
+
+
+class _CustomRef:
+    def __init__(self, spec: dict):
+        self.code = spec["code"]
+        self.slug = spec["slug"]
+        self.options: dict = {}
+
+
+def rule_lookup(custom: dict | None = None):
+    """Find a rule by code or slug, built-in or custom."""
     from .rules import lookup
 
+    refs = [_CustomRef(spec) for spec, _src in (custom or {}).values()]
+
+    def find(name: str):
+        r = lookup(name)
+        if r is not None:
+            return r
+        for c in refs:
+            if name.strip().upper() == c.code or name.strip().lower() == c.slug:
+                return c
+        return None
+    return find
+
+
+def parse_rules(path: str, rules, custom: dict | None = None) -> dict[str, RuleSetting]:
+    if rules is None:
+        return {}
+    if not isinstance(rules, dict):
+        raise ConfigError(f"{path}: `rules` must be a mapping of rule code or slug to a setting")
+    lookup = rule_lookup(custom)
+
+    out: dict[str, RuleSetting] = {}
     for key, setting in rules.items():
         rule = lookup(str(key))
         if rule is None:
@@ -143,6 +239,8 @@ def parse_config(path: str, data: object) -> Config:
         rs = RuleSetting()
         if setting in ("off", False, "disable", "disabled"):
             rs.enabled = False
+        elif setting in ("on", True, "enable", "enabled"):
+            rs.enabled = True
         elif isinstance(setting, str) and setting in SEVERITIES:
             rs.severity = setting
         elif isinstance(setting, dict):
@@ -159,12 +257,74 @@ def parse_config(path: str, data: object) -> Config:
                 raise ConfigError(f"{path}: rules.{key}.options must be a mapping")
             unknown = set(opts) - set(rule.options)
             if unknown:
-                raise ConfigError(f"{path}: rules.{key}.options: unknown option `{sorted(unknown)[0]}`")
+                raise ConfigError(f"{path}: rules.{key}.options: unknown option `{sorted(unknown)[0]}` "
+                                  f"(options: {', '.join(sorted(rule.options)) or 'none'})")
             rs.options = dict(opts)
         else:
             raise ConfigError(f"{path}: rules.{key} must be off, a severity, or a mapping")
-        cfg.rules[rule.code] = rs
-    return cfg
+        out[rule.code] = rs
+    return out
+
+
+def merge_settings(base: dict[str, RuleSetting], over: dict[str, RuleSetting]) -> dict[str, RuleSetting]:
+    out = {k: RuleSetting(v.enabled, v.severity, dict(v.options)) for k, v in base.items()}
+    for code, rs in over.items():
+        prev = out.get(code)
+        if prev is None:
+            out[code] = RuleSetting(rs.enabled, rs.severity, dict(rs.options))
+        else:
+            out[code] = RuleSetting(rs.enabled, rs.severity or prev.severity, {**prev.options, **rs.options})
+    return out
+
+
+def profile_path(name: str, base_dir: str) -> str:
+    if name in PROFILES:
+        return os.path.join(os.path.dirname(__file__), "policies", f"{name}.yaml")
+    return name if os.path.isabs(name) else os.path.join(base_dir, name)
+
+
+def load_profile(name: str, base_dir: str, seen: set[str]) -> dict[str, RuleSetting]:
+    path = profile_path(name, base_dir)
+    if path in seen:
+        raise ConfigError(f"{path}: profiles extend each other in a cycle")
+    if not os.path.isfile(path):
+        raise ConfigError(f"profile `{name}` not found (profiles: {', '.join(PROFILES)}, or a file)")
+    data = _read_yaml(path) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a profile must be a mapping")
+    for key in data:
+        if key not in PROFILE_KEYS:
+            raise ConfigError(f"{path}: unknown profile key `{key}` (known keys: extends, rules)")
+    base = {}
+    if data.get("extends"):
+        base = load_profile(str(data["extends"]), os.path.dirname(path), seen | {path})
+    return merge_settings(base, parse_rules(path, data.get("rules")))
+
+
+def _parse_ignore(path: str, value, custom=None) -> list[Ignore]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConfigError(f"{path}: `ignore` must be a list of {{path, rules, resource}} entries")
+    lookup = rule_lookup(custom)
+
+    out = []
+    for i, entry in enumerate(value):
+        if not isinstance(entry, dict) or not entry or set(entry) - {"path", "rules", "resource", "reason"}:
+            raise ConfigError(f"{path}: ignore[{i}] must be a mapping of path, rules, resource (and reason)")
+        rules = None
+        if entry.get("rules") is not None:
+            names = entry["rules"] if isinstance(entry["rules"], list) else [entry["rules"]]
+            rules = set()
+            for n in names:
+                r = lookup(str(n))
+                if r is None:
+                    raise ConfigError(f"{path}: ignore[{i}] names an unknown rule `{n}`")
+                rules.add(r.code)
+        if entry.get("path") is None and entry.get("resource") is None and rules is None:
+            raise ConfigError(f"{path}: ignore[{i}] needs a path, rules or resource")
+        out.append(Ignore(entry.get("path"), rules, entry.get("resource")))
+    return out
 
 
 def load_config(root: str, top: str | None, explicit: str | None) -> Config:
@@ -177,5 +337,7 @@ def load_config(root: str, top: str | None, explicit: str | None) -> Config:
         return parse_config(explicit, _read_yaml(explicit))
     found = find_config(root, top)
     if found is None:
-        return Config()
+        cfg = Config()
+        cfg.rules = load_profile("recommended", root, set())
+        return cfg
     return parse_config(*found)

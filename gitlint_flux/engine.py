@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from . import __version__
 from .config import Config, load_config
-from .graph import Graph
+from .graph import NOT_APPLIED, Graph
 from .load import KUSTOMIZATION_NAMES, Listing, find_root, git_toplevel, load_tree, parse_text
 from .model import (
     SEVERITY_RANK, Finding, Problem, RunReport, Skipped, SourceFile, resource_of,
@@ -26,6 +26,8 @@ class Options:
     debug: bool = False
     stdin_filename: str | None = None
     stdin_text: str | None = None
+    inline_suppressions: bool = True
+    baseline: set[str] | None = None  # fingerprints of findings to leave out
 
 
 class Context:
@@ -52,6 +54,18 @@ class Context:
 
     def linted_files(self) -> list[SourceFile]:
         return [self.files[p] for p in self._linted]
+
+    def applied(self, kinds: tuple[str, ...] | None = None):
+        """Objects as Flux applies them, in every real scope (a document applied in two
+        clusters comes twice; findings are deduplicated by location)."""
+        for scope in self.graph.scopes.values():
+            if scope.name == NOT_APPLIED:
+                continue
+            for a in scope.applied:
+                if a.doc.origin == "synthetic" or (kinds is not None and a.doc.kind not in kinds):
+                    continue
+                self.current = a.doc
+                yield a
 
 
 def _finalize_files(files: dict[str, SourceFile], graph: Graph) -> tuple[list[str], list[Skipped]]:
@@ -86,6 +100,18 @@ def _selected(paths: list[str], root: str) -> list[str] | None:
 
 def _in_selection(path: str, sel: list[str]) -> bool:
     return any(path == s or path.startswith(s.rstrip("/") + "/") for s in sel)
+
+
+def _dedupe(findings) -> list[Finding]:
+    """One finding per rule, place and message (an object applied in two clusters is
+    judged twice)."""
+    seen, out = set(), []
+    for f in findings:
+        key = (f.rule, f.path, f.line, f.column, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
 
 
 def assign_fingerprints(findings: list[Finding]) -> None:
@@ -146,13 +172,23 @@ def run(opts: Options) -> tuple[RunReport, bool]:
 
     ctx = Context(root, files, graph, config, problems, linted)
     rules = all_rules()
-    findings: list[Finding] = []
-    internal = False
+    instances = []
     for code, cls in rules.items():
         setting = config.rules.get(code)
         if setting is not None and not setting.enabled:
             continue
-        rule = cls(setting.severity if setting else None, setting.options if setting else None)
+        instances.append(cls(setting.severity if setting else None, setting.options if setting else None))
+    if config.custom:
+        from .custom import CustomPolicy
+
+        for code, (spec, src) in sorted(config.custom.items()):
+            setting = config.rules.get(code)
+            if setting is not None and not setting.enabled:
+                continue
+            instances.append(CustomPolicy(spec, src, setting.severity if setting else None))
+    findings: list[Finding] = []
+    internal = False
+    for rule in instances:
         ctx.current = None
         try:
             findings.extend(rule.check(ctx))
@@ -160,29 +196,86 @@ def run(opts: Options) -> tuple[RunReport, bool]:
             internal = True
             where = ctx.current
             what = f" on {where.kind or 'document'}/{where.name or '?'}" if where is not None else ""
-            msg = f"rule {code} ({cls.slug}) failed{what}: {type(exc).__name__}: {exc}"
+            msg = f"rule {rule.code} ({rule.slug}) failed{what}: {type(exc).__name__}: {exc}"
             if opts.debug:
                 msg += "\n" + traceback.format_exc()
             ie = rules["FLX000"]()
             findings.append(ie.finding(where.path if where else ".", where.line if where else 1,
                                        where.column if where else 1, msg, resource=resource_of(where)))
 
-    findings = [f for f in findings if not config.excluded(f.path)]
+    findings = _dedupe(f for f in findings if not config.excluded(f.path))
+    if opts.inline_suppressions:
+        findings = _apply_suppressions(findings, files, linted, config, rules)
+    findings = [f for f in findings if f.rule == "FLX000" or not config.ignored(f)]
     sel = _selected(paths, root)
     if sel is not None:
         findings = [f for f in findings
                     if _in_selection(f.path, sel) or any(_in_selection(r.path, sel) for r in f.related)]
     assign_fingerprints(findings)
+    if opts.baseline is not None:
+        findings = [f for f in findings if f.fingerprint not in opts.baseline]
     findings.sort(key=Finding.sort_key)
+    infos = {r.code: r.info() for r in instances}
+    infos.update({code: cls.info() for code, cls in rules.items() if code not in infos})
     report = RunReport(
         tool_name=TOOL_NAME, tool_version=__version__, root=root, findings=findings,
         files=linted if sel is None else [p for p in linted if _in_selection(p, sel)],
         skipped=sorted(skipped, key=lambda s: s.path) if sel is None else
         [s for s in sorted(skipped, key=lambda s: s.path) if _in_selection(s.path, sel)],
         documents=sum(len(files[p].documents) for p in linted),
-        rules={code: cls.info() for code, cls in rules.items()},
+        rules=dict(sorted(infos.items())),
     )
     return report, internal
+
+
+def _apply_suppressions(findings: list[Finding], files: dict[str, SourceFile], linted: list[str],
+                        config: Config, rules: dict) -> list[Finding]:
+    """Drop findings that an inline comment suppresses; report suppressions that
+    suppress nothing (and names that are no rule)."""
+    from .config import rule_lookup
+    from .suppress import parse
+
+    lookup = rule_lookup(config.custom)
+    by_file: dict[str, list] = {}
+    for rel in linted:
+        text = files[rel].text
+        if text and "gitlint-flux:" in text:
+            by_file[rel] = parse(rel, text, lookup)
+    if not by_file:
+        return findings
+    kept = []
+    for f in findings:
+        sups = by_file.get(f.path)
+        hit = None
+        if sups and f.rule != "FLX000":
+            for s in sups:
+                if s.covers(f.rule, f.line):
+                    hit = s
+                    break
+        if hit is None:
+            kept.append(f)
+        else:
+            hit.used = True
+    unused_rule = rules.get("FLX901")
+    setting = config.rules.get("FLX901")
+    if unused_rule is None or (setting is not None and not setting.enabled):
+        return kept
+    rule = unused_rule(setting.severity if setting else None)
+    for rel, sups in sorted(by_file.items()):
+        for s in sups:
+            if s.unknown:
+                kept.append(rule.finding(rel, s.line, s.column,
+                                         f"suppression names unknown rule(s): {', '.join(s.unknown)}",
+                                         hint="Use a rule code or slug from `gitlint-flux rules`."))
+            elif not s.used:
+                disabled = s.rules is not None and any(
+                    config.rules.get(c) is not None and not config.rules[c].enabled for c in s.rules)
+                if disabled:
+                    continue
+                what = ", ".join(s.names) if s.names else "all rules"
+                kept.append(rule.finding(rel, s.line, s.column, f"suppression of {what} suppresses nothing",
+                                         hint="Remove the comment (or fix the rule name or the line it is on)."))
+    return kept
 
 
 def _inject_stdin(root: str, files: dict[str, SourceFile], filename: str, text: str, config: Config) -> None:

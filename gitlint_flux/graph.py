@@ -584,6 +584,10 @@ class Graph:
             edge.state = EXTERNAL
             edge.note = "a decryption key is created out of band (it cannot be stored in Git)"
             return
+        if "kubeConfig" in edge.field_path:
+            edge.state = EXTERNAL
+            edge.note = "a remote cluster's kubeconfig is created by its provisioner, not stored in Git"
+            return
         if t.kind in ("GitRepository", "OCIRepository") and t.name == "flux-system" and scope.root is not None:
             if scope.root.source_key == (t.kind, t.namespace, t.name):
                 edge.state = EXTERNAL

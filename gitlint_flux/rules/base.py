@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator
 
-from ..model import ERROR, Finding, Problem, Related, RuleInfo
+from ..model import ERROR, Finding, Problem, Related, RuleInfo, resource_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..engine import Context
@@ -75,6 +75,19 @@ class Rule:
             line=line, column=column, end_line=end_line, end_column=end_column, resource=resource,
             hint=hint, url=self.url(), related=list(related or []),
         )
+
+
+    def at(self, target, path: tuple, message: str, *, key: bool = False, hint: str = "",
+           related: list[Related] | None = None) -> Finding:
+        """A finding at ``path`` of an ``Applied`` object or a ``Document``."""
+        doc = getattr(target, "doc", target)
+        loc = doc.loc(*path, key=key)
+        if hasattr(target, "doc"):
+            resource = resource_of(doc, namespace=target.namespace, name=target.name)
+        else:
+            resource = resource_of(doc)
+        return self.finding(doc.path, loc.line, loc.column, message, hint=hint, end_line=loc.end_line,
+                            end_column=loc.end_column, resource=resource, related=related)
 
 
 class ProblemRule(Rule):

@@ -1,0 +1,183 @@
+"""FLX5xx: secrets in Git and references to secrets."""
+
+from __future__ import annotations
+
+import re
+
+from ..graph import NOT_APPLIED
+from ..model import ERROR, WARNING, Related, resource_of
+from .base import Rule
+from .references import _config_refs
+
+_PLACEHOLDER = re.compile(r"^\s*(?:\$\{[^}]*\}|op://\S+|ENC\[.*\]|<[^<>]*>|\{\{.*\}\})\s*$", re.S)
+
+
+def is_sops(value) -> bool:
+    """A SOPS-encrypted document: a `sops:` block with its `mac: ENC[...]`."""
+    sops = value.get("sops") if isinstance(value, dict) else None
+    return isinstance(sops, dict) and isinstance(sops.get("mac"), str) and sops["mac"].startswith("ENC[")
+
+
+def _plain(v) -> bool:
+    """A value that is a secret in clear: not empty, not a placeholder, not templated."""
+    if v is None:
+        return False
+    s = v if isinstance(v, str) else str(v)
+    return bool(s.strip()) and not _PLACEHOLDER.match(s) and "${" not in s
+
+
+class PlaintextSecret(Rule):
+    """A Secret in Git holds plaintext (or merely base64-encoded) values.
+
+    Anyone who can read the repository can read the secret, forever (history keeps it).
+    A Secret is fine when it is SOPS-encrypted (a `sops:` block with its `mac`), or when
+    every value is a placeholder: a value with a `${VAR}` filled at post-build (or by a
+    bootstrap template), a 1Password `op://` reference, an `ENC[...]` value, or empty. kustomize `secretGenerator` `literals:` are
+    plaintext too. Checked in every file, applied or not: a secret leaks either way.
+
+    **Fix:** encrypt the file with SOPS (`sops --encrypt --in-place`), or use an
+    ExternalSecret / SealedSecret / 1Password item instead. Rotate the leaked credential.
+
+    Failing:
+    ```yaml
+    kind: Secret
+    stringData:
+      password: hunter2
+    ```
+    Passing:
+    ```yaml
+    kind: Secret
+    stringData:
+      password: ENC[AES256_GCM,data:...,type:str]
+    sops:
+      mac: ENC[AES256_GCM,data:...,type:str]
+    ```
+    """
+
+    code = "FLX501"
+    slug = "plaintext-secret"
+    severity = ERROR
+
+    def check(self, ctx):
+        for sf in ctx.linted_files():
+            role = ctx.graph.resolver.roles.get(sf.path, set())
+            for doc in sf.documents:
+                if not doc.is_object:
+                    continue
+                ctx.current = doc
+                if doc.kind == "Secret" and doc.group == "":
+                    if is_sops(doc.value) or "patch" in role:
+                        continue
+                    for field in ("data", "stringData"):
+                        data = doc.value.get(field)
+                        if not isinstance(data, dict):
+                            continue
+                        keys = [k for k, v in data.items() if _plain(v)]
+                        if keys:
+                            shown = ", ".join(f"`{k}`" for k in keys[:5]) + (" ..." if len(keys) > 5 else "")
+                            loc = doc.loc(field, keys[0], key=True)
+                            yield self.finding(
+                                doc.path, loc.line, loc.column,
+                                f"Secret `{doc.name}` has plaintext {field} ({shown}) committed to Git",
+                                hint="Encrypt it with SOPS or use an ExternalSecret/SealedSecret; rotate the value.",
+                                resource=resource_of(doc))
+                            break
+                elif doc.api_version.startswith("kustomize.config.k8s.io/") and doc.kind == "Kustomization":
+                    gens = doc.value.get("secretGenerator")
+                    for i, g in enumerate(gens if isinstance(gens, list) else ()):
+                        lits = g.get("literals") if isinstance(g, dict) else None
+                        for j, lit in enumerate(lits if isinstance(lits, list) else ()):
+                            if isinstance(lit, str) and "=" in lit and _plain(lit.split("=", 1)[1]):
+                                loc = doc.loc("secretGenerator", i, "literals", j)
+                                yield self.finding(
+                                    doc.path, loc.line, loc.column,
+                                    f"secretGenerator `{g.get('name', '?')}` has a plaintext literal "
+                                    f"`{lit.split('=', 1)[0]}` committed to Git",
+                                    hint="Generate it from a SOPS-encrypted env file, or use an ExternalSecret.")
+                                break
+
+
+class SecretRefMissing(Rule):
+    """A reference to a Secret that the cluster does not get from this repository.
+
+    Covers `secretRef`, `certSecretRef`, `proxySecretRef`, `verify.secretRef`,
+    `kubeConfig.secretRef`, `valuesFrom` and `substituteFrom` of kind Secret. A reference
+    resolves to a Secret (plain or SOPS-encrypted), a SealedSecret, the target of an
+    ExternalSecret, a 1Password `OnePasswordItem` or a `secretGenerator` in the same
+    cluster and namespace; `optional: true` references and the bootstrap secret
+    `flux-system` are fine. Secrets created out of band exist, so this is a warning that
+    names the object to check.
+
+    **Fix:** add the Secret (encrypted) or its ExternalSecret, fix the name, or mark the
+    reference optional.
+
+    Failing:
+    ```yaml
+    secretRef:
+      name: ghcr-auth   # defined nowhere
+    ```
+    Passing: an ExternalSecret with `spec.target.name: ghcr-auth` in the same namespace.
+    """
+
+    code = "FLX502"
+    slug = "secret-ref-missing"
+    severity = WARNING
+
+    def check(self, ctx):
+        yield from _config_refs(self, ctx, ("Secret",))
+
+
+class SopsWithoutDecryption(Rule):
+    """A Kustomization applies SOPS-encrypted files but has no `spec.decryption`.
+
+    kustomize-controller then applies the encrypted text as-is: the reconcile fails (or
+    worse, applies `ENC[...]` strings as secret values).
+
+    **Fix:** add `spec.decryption` with `provider: sops` and the key's `secretRef`.
+
+    Failing: a Kustomization applying `secret.sops.yaml` without `decryption`.
+
+    Passing:
+    ```yaml
+    spec:
+      decryption:
+        provider: sops
+        secretRef:
+          name: sops-age
+    ```
+    """
+
+    code = "FLX503"
+    slug = "sops-without-decryption"
+    severity = ERROR
+
+    def check(self, ctx):
+        graph = ctx.graph
+        reported = set()
+        for scope in graph.scopes.values():
+            if scope.name == NOT_APPLIED:
+                continue
+            for a in scope.applied:
+                if a.by is None or not is_sops(a.doc.value):
+                    continue
+                for parent in graph.applied_by_doc.get(id(a.by), []):
+                    if parent.scope not in (scope.name, graph.scopes[scope.name].parent):
+                        continue
+                    dec = parent.spec.get("decryption")
+                    if isinstance(dec, dict) and dec.get("provider") == "sops":
+                        break
+                else:
+                    key = (id(a.by), a.doc.path)
+                    if key in reported:
+                        continue
+                    reported.add(key)
+                    ks = a.by
+                    ctx.current = ks
+                    loc = ks.loc("spec")
+                    yield self.finding(
+                        ks.path, loc.line, loc.column,
+                        f"Kustomization `{ks.name}` applies the SOPS-encrypted `{a.doc.path}` but sets no "
+                        "spec.decryption",
+                        hint="Add `decryption: {provider: sops, secretRef: {name: <key secret>}}`.",
+                        resource=resource_of(ks),
+                        related=[Related(a.doc.path, a.doc.line, a.doc.column, "encrypted here")])
