@@ -97,7 +97,9 @@ class CustomPolicy(Rule):
             for err in sorted(self._validator.iter_errors(_plain(a.value)), key=lambda e: list(e.absolute_path)):
                 path = tuple(err.absolute_path)
                 where = "/".join(str(p) for p in path) or "(document)"
+                # a missing field is reported at the key of the mapping that lacks it
                 yield self.at(a, path, f"{self.spec['message']} ({where}: {err.message})",
+                              key=err.validator == "required" and bool(path),
                               hint=str(self.spec.get("hint", "")),
                               related=[Related(self.source, 1, 1, "policy defined here")]
                               if not os.path.isabs(self.source) else None)

@@ -555,6 +555,11 @@ class Graph:
         for kind in kinds:
             hits = scope.find(kind, t.namespace, t.name)
             if hits:
+                if hits[0].doc.origin == "generator" and hits[0].doc.name_hash:
+                    # kustomize appends a content hash to a generated name: Flux's reference misses it
+                    edge.state = DANGLING
+                    edge.note = "generated with a hash suffix"
+                    return
                 edge.state = RESOLVED
                 edge.resolved = hits[0]
                 return

@@ -42,9 +42,13 @@ def git_init(root: Path) -> Path:
 @pytest.fixture
 def repo(tmp_path):
     """``repo({...})`` writes a tree and returns its root."""
+    made = []
+
     def make(files: dict[str, str | bytes]) -> Path:
-        root = tmp_path / "repo"
-        root.mkdir(exist_ok=True)
+        """Each call makes a new tree (repo, repo2, ...)."""
+        made.append(1)
+        root = tmp_path / ("repo" if len(made) == 1 else f"repo{len(made)}")
+        root.mkdir()
         return write_tree(root, files)
     return make
 

@@ -240,6 +240,7 @@ class HelmRemediation(Rule):
                     missing.append(stage)
             if missing:
                 yield self.at(a, ("spec",), f"HelmRelease `{a.name}` has no {' or '.join(missing)} remediation retries",
+                              key=True,
                               hint="Set install.remediation.retries and upgrade.remediation.retries.")
 
 
@@ -272,7 +273,7 @@ class KustomizationHealth(Rule):
                 continue
             if a.spec.get("wait") is True or a.spec.get("healthChecks") or a.spec.get("healthCheckExprs"):
                 continue
-            yield self.at(a, ("spec",), f"Kustomization `{a.name}` neither waits nor has health checks",
+            yield self.at(a, ("spec",), f"Kustomization `{a.name}` neither waits nor has health checks", key=True,
                           hint="Set `wait: true` or list `healthChecks`.")
 
 

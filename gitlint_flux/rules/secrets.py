@@ -62,7 +62,7 @@ class PlaintextSecret(Rule):
         for sf in ctx.linted_files():
             role = ctx.graph.resolver.roles.get(sf.path, set())
             for doc in sf.documents:
-                if not doc.is_object:
+                if not doc.is_object and not sf.is_kustomization:
                     continue
                 ctx.current = doc
                 if doc.kind == "Secret" and doc.group == "":
@@ -82,7 +82,7 @@ class PlaintextSecret(Rule):
                                 hint="Encrypt it with SOPS or use an ExternalSecret/SealedSecret; rotate the value.",
                                 resource=resource_of(doc))
                             break
-                elif doc.api_version.startswith("kustomize.config.k8s.io/") and doc.kind == "Kustomization":
+                elif sf.is_kustomization and isinstance(doc.value, dict):
                     gens = doc.value.get("secretGenerator")
                     for i, g in enumerate(gens if isinstance(gens, list) else ()):
                         lits = g.get("literals") if isinstance(g, dict) else None
@@ -173,7 +173,7 @@ class SopsWithoutDecryption(Rule):
                     reported.add(key)
                     ks = a.by
                     ctx.current = ks
-                    loc = ks.loc("spec")
+                    loc = ks.loc("spec", key=True)
                     yield self.finding(
                         ks.path, loc.line, loc.column,
                         f"Kustomization `{ks.name}` applies the SOPS-encrypted `{a.doc.path}` but sets no "
