@@ -283,10 +283,12 @@ class Resolver:
         for i, e in entries("patchesJson6902"):
             if isinstance(e, dict) and isinstance(e.get("path"), str):
                 self.check_path(doc, ("patchesJson6902", i, "path"), d, e["path"], "patch", "patch")
-        for key in ("configurations",):
-            for i, e in entries(key):
-                if isinstance(e, str):
-                    self.check_path(doc, (key, i), d, e, "config", "configuration file")
+        renamed_refs: set[str] = set()  # kinds whose references this build rewrites
+        for i, e in entries("configurations"):
+            if isinstance(e, str):
+                target = self.check_path(doc, ("configurations", i), d, e, "config", "configuration file")
+                if target is not None:
+                    renamed_refs |= self._name_references(target)
         for key in ("generators", "transformers", "validators"):
             for i, e in entries(key):
                 if isinstance(e, str) and "\n" not in e:
@@ -303,7 +305,7 @@ class Resolver:
         for i, e in entries("helmCharts"):
             if isinstance(e, dict) and isinstance(e.get("valuesFile"), str) and not is_remote(e["valuesFile"]):
                 self.check_path(doc, ("helmCharts", i, "valuesFile"), d, e["valuesFile"], "values", "Helm values file")
-        built.extend(self._generators(doc, k, d))
+        built.extend(self._generators(doc, k, d, renamed_refs))
 
         ns = k.get("namespace") if isinstance(k.get("namespace"), str) else None
         prefix = k.get("namePrefix") if isinstance(k.get("namePrefix"), str) else ""
@@ -312,7 +314,19 @@ class Resolver:
         kb.docs = self.transform(built, ns, prefix, suffix, images)
         return kb
 
-    def _generators(self, doc: Document, k: dict, d: str) -> list[Built]:
+    def _name_references(self, rel: str) -> set[str]:
+        """Kinds that a kustomize ``configurations`` file declares ``nameReference``s
+        for: kustomize rewrites references to them (hash suffixes included)."""
+        sf = self.files.get(rel)
+        out: set[str] = set()
+        for d in sf.documents if sf is not None else ():
+            refs = d.value.get("nameReference") if isinstance(d.value, dict) else None
+            for r in refs if isinstance(refs, list) else ():
+                if isinstance(r, dict) and isinstance(r.get("kind"), str) and r.get("fieldSpecs"):
+                    out.add(r["kind"])
+        return out
+
+    def _generators(self, doc: Document, k: dict, d: str, renamed_refs: set[str] = frozenset()) -> list[Built]:
         out = []
         opts = k.get("generatorOptions") if isinstance(k.get("generatorOptions"), dict) else {}
         no_hash_default = bool(opts.get("disableNameSuffixHash"))
@@ -337,7 +351,7 @@ class Resolver:
                 if not isinstance(name, str) or g.get("behavior") in ("merge", "replace"):
                     continue
                 gopts = g.get("options") if isinstance(g.get("options"), dict) else {}
-                no_hash = bool(gopts.get("disableNameSuffixHash", no_hash_default))
+                no_hash = bool(gopts.get("disableNameSuffixHash", no_hash_default)) or kind in renamed_refs
                 meta = YMap(doc.loc(key, i).line, doc.loc(key, i).column)
                 meta["name"] = name
                 if isinstance(g.get("namespace"), str):

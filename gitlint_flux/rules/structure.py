@@ -179,6 +179,8 @@ class NotApplied(Rule):
                 continue
             if any(graph.reachable(d) for d in objs):
                 continue
+            if all(d.kind == "Kustomization" and d.group == "kustomize.toolkit.fluxcd.io" for d in objs):
+                continue  # orphan Flux Kustomizations are FLX407's (one defect, one finding)
             d = ctx.current = objs[0]
             yield self.finding(
                 sf.path, d.line, d.column,
