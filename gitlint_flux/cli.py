@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("--baseline", metavar="FILE", help="report only findings that are not in this baseline")
     lint.add_argument("--write-baseline", metavar="FILE",
                       help="write every current finding to FILE as the baseline, and exit 0")
+    lint.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    lint.add_argument("--cache-dir", metavar="DIR",
+                      help="cache directory (default: $XDG_CACHE_HOME/gitlint-flux or ~/.cache/gitlint-flux)")
+    lint.add_argument("--stats", action="store_true",
+                      help="print how many files were parsed, taken from the cache and validated (stderr)")
 
     graph = sub.add_parser("graph", help="print the Flux graph as Flux will apply it")
     graph.add_argument("paths", nargs="*", metavar="PATH")
@@ -98,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _lint(args) -> int:
     from .config import ConfigError
-    from .engine import Options, exit_code, run
+    from .engine import Options, Stats, exit_code, run
     from .report import render
 
     stdin_text = None
@@ -138,12 +143,16 @@ def _lint(args) -> int:
             return 2
     opts = Options(paths=paths, root=args.root, config=args.config, debug=args.debug,
                    stdin_filename=args.stdin_filename, stdin_text=stdin_text,
-                   inline_suppressions=not args.no_inline_suppressions, baseline=baseline)
+                   inline_suppressions=not args.no_inline_suppressions, baseline=baseline,
+                   use_cache=not args.no_cache, cache_dir=args.cache_dir)
+    stats = Stats()
     try:
-        report, internal = run(opts)
+        report, internal = run(opts, stats)
     except ConfigError as exc:
         print(f"gitlint-flux: {exc}", file=sys.stderr)
         return 2
+    if args.stats:
+        print(stats.render(), file=sys.stderr)
     if args.write_baseline:
         from .baseline import write_baseline
 

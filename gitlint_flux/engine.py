@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from . import __version__
 from .config import Config, load_config
 from .graph import NOT_APPLIED, Graph
-from .load import KUSTOMIZATION_NAMES, Listing, find_root, git_toplevel, load_tree, parse_text
+from .load import KUSTOMIZATION_NAMES, Listing, ParseCache, find_root, git_toplevel, list_files, load_tree, parse_text
 from .model import (
     SEVERITY_RANK, Finding, Problem, RunReport, Skipped, SourceFile, resource_of,
 )
@@ -28,6 +28,24 @@ class Options:
     stdin_text: str | None = None
     inline_suppressions: bool = True
     baseline: set[str] | None = None  # fingerprints of findings to leave out
+    use_cache: bool = False
+    cache_dir: str | None = None
+
+
+@dataclass
+class Stats:
+    """What a run did (``--stats``): cache effectiveness is tested by these counters."""
+
+    files: int = 0
+    parsed: int = 0
+    from_cache: int = 0
+    documents: int = 0
+    validated: int = 0
+    run_cache: str = "off"  # off, hit, miss
+
+    def render(self) -> str:
+        return (f"stats: {self.files} files listed, {self.parsed} parsed, {self.from_cache} from cache, "
+                f"{self.documents} documents, {self.validated} validated, run cache {self.run_cache}")
 
 
 class Context:
@@ -133,30 +151,148 @@ class Loaded:
 
 
 def load(paths: list[str], root_opt: str | None, config_opt: str | None,
-         stdin: tuple[str, str] | None = None) -> Loaded:
+         stdin: tuple[str, str] | None = None, prepared: "Prepared | None" = None,
+         cache: ParseCache | None = None) -> Loaded:
     """Load the tree and build its graph (``stdin``: (filename, buffer) replacing a file)."""
+    if prepared is None:
+        prepared = prepare(paths, root_opt, config_opt)
+    root, config, listing = prepared.root, prepared.config, prepared.listing
+    files, listing = load_tree(root, prepared.in_git, config.max_file_size, exclude=config.excluded,
+                               cache=cache, listing=listing, contents=prepared.contents)
+    if stdin is not None:
+        _inject_stdin(root, files, stdin[0], stdin[1], config)
+    graph = Graph(root, files, config.roots, config.sources, sourceignores=listing.sourceignores).build()
+    return Loaded(root, config, files, listing, graph)
+
+
+@dataclass
+class Prepared:
+    """Root, configuration and file listing, with the bytes of every YAML file read once
+    (they key the run cache and feed the parser)."""
+
+    root: str
+    in_git: bool
+    config: Config
+    listing: Listing
+    contents: dict[str, bytes] = field(default_factory=dict)
+    digests: list[tuple] = field(default_factory=list)
+
+
+def prepare(paths: list[str], root_opt: str | None, config_opt: str | None, read: bool = False) -> Prepared:
     root, in_git = find_root(paths, root_opt)
     top = git_toplevel(root) if in_git else None
     config = load_config(root, top, config_opt)
-    files, listing = load_tree(root, in_git, config.max_file_size, exclude=config.excluded)
-    if stdin is not None:
-        _inject_stdin(root, files, stdin[0], stdin[1], config)
-    graph = Graph(root, files, config.roots, config.sources).build()
-    return Loaded(root, config, files, listing, graph)
+    listing = list_files(root, in_git)
+    prep = Prepared(root, in_git, config, listing)
+    if not read:
+        return prep
+    from .cache import digest
+
+    for rel, abspath in listing.files:
+        if config.excluded(rel):
+            prep.digests.append((rel, "excluded"))
+            continue
+        try:
+            st = os.stat(abspath)
+            if st.st_size > config.max_file_size:
+                prep.digests.append((rel, "large", st.st_size, st.st_mtime_ns))
+                continue
+            with open(abspath, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            prep.digests.append((rel, "error", str(exc)))
+            continue
+        prep.contents[rel] = data
+        prep.digests.append((rel, digest(data)))
+    for rel in listing.sourceignores:
+        try:
+            with open(os.path.join(root, rel), "rb") as fh:
+                prep.digests.append((rel, digest(fh.read())))
+        except OSError:
+            prep.digests.append((rel, "error"))
+    return prep
+
+
+def _run_key(prep: Prepared, opts: "Options", paths: list[str]) -> str:
+    """Everything a run's result depends on (see cache.py)."""
+    from .cache import digest, key_of
+
+    config = prep.config
+    inputs = []
+    for path in [config.path] + [src for _spec, src in config.custom.values()]:
+        if path:
+            full = path if os.path.isabs(path) else os.path.join(prep.root, path)
+            try:
+                with open(full, "rb") as fh:
+                    inputs.append((path, digest(fh.read())))
+            except OSError:
+                inputs.append((path, None))
+    if config.extends not in ("recommended", "strict"):
+        inputs.append(("extends", config.extends, repr(sorted(config.rules.items(), key=lambda kv: kv[0]))))
+    for d in config.schema_locations:
+        full = d if os.path.isabs(d) else os.path.join(prep.root, d)
+        for dirpath, _dirs, names in os.walk(full):
+            for n in sorted(names):
+                try:
+                    st = os.stat(os.path.join(dirpath, n))
+                    inputs.append((dirpath, n, st.st_size, st.st_mtime_ns))
+                except OSError:
+                    pass
+    links = [(rel, os.path.realpath(os.path.join(prep.root, rel))) for rel in prep.listing.names
+             if os.path.islink(os.path.join(prep.root, rel))]
+    return key_of(
+        __version__, prep.root, sorted(os.path.realpath(p) for p in paths), opts.stdin_filename, opts.stdin_text,
+        opts.inline_suppressions, sorted(opts.baseline or ()), opts.debug, inputs, prep.listing.names, links,
+        prep.digests, [(p.kind, p.path, p.message) for p in prep.listing.problems], prep.listing.skipped,
+    )
 
 
 def build_graph(paths: list[str], root_opt: str | None, config_opt: str | None) -> Graph:
     return load(paths, root_opt, config_opt).graph
 
 
-def run(opts: Options) -> tuple[RunReport, bool]:
+def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
     """Lint; returns the report and whether an internal error occurred."""
+    stats = stats if stats is not None else Stats()
     paths = opts.paths or ["."]
     stdin = None
     if opts.stdin_filename is not None:
         stdin = (opts.stdin_filename, opts.stdin_text or "")
         paths = [opts.stdin_filename]
-    loaded = load(paths, opts.root, opts.config, stdin)
+    cache = pcache = run_key = None
+    prep = prepare(paths, opts.root, opts.config, read=True)
+    stats.files = len(prep.listing.files)
+    if opts.use_cache:
+        from .cache import Cache, key_of
+
+        cache = Cache(opts.cache_dir)
+        run_key = _run_key(prep, opts, paths)
+        hit = cache.get("runs", run_key)
+        if hit is not None:
+            report, internal, cached_stats = hit
+            stats.documents, stats.run_cache = cached_stats, "hit"
+            stats.from_cache = len(prep.contents)
+            return report, internal
+        stats.run_cache = "miss"
+        files_key = key_of("files", prep.root)
+        pcache = ParseCache(previous=cache.get("files", files_key) or {})
+    else:
+        pcache = ParseCache()
+    loaded = load(paths, opts.root, opts.config, stdin, prepared=prep, cache=pcache)
+    stats.parsed = pcache.parsed if cache is not None else len(prep.contents)
+    stats.from_cache = pcache.reused
+    report, internal = _check(loaded, opts, paths)
+    stats.documents = report.documents
+    stats.validated += getattr(loaded.graph, "validated", 0)
+    if cache is not None:
+        if pcache.parsed or set(pcache.fresh) != set(pcache.previous):
+            cache.put("files", files_key, pcache.fresh)
+        if not internal:
+            cache.put("runs", run_key, (report, internal, report.documents))
+    return report, internal
+
+
+def _check(loaded: Loaded, opts: Options, paths: list[str]) -> tuple[RunReport, bool]:
     root, config, files, listing, graph = loaded.root, loaded.config, loaded.files, loaded.listing, loaded.graph
     linted, skipped = _finalize_files(files, graph)
     for rel, reason in listing.skipped:

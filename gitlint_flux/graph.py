@@ -143,7 +143,8 @@ class LocalSource:
 
 
 class Graph:
-    def __init__(self, root: str, files: dict[str, SourceFile], config_roots=(), config_sources=None):
+    def __init__(self, root: str, files: dict[str, SourceFile], config_roots=(), config_sources=None,
+                 sourceignores: list[str] | None = None):
         self.root = root
         self.files = files
         self.problems: list[Problem] = []
@@ -163,7 +164,7 @@ class Graph:
                     cluster_kinds.add(names["kind"])
         self.cluster_kinds = cluster_kinds
         self.resolver = Resolver(root, files, cluster_kinds)
-        self._sourceignore = self._load_sourceignores()
+        self._sourceignore = self._load_sourceignores(sourceignores)
         self.local_sources: dict[tuple, LocalSource] = {}
         self._config_sources = config_sources or {}
         self._config_roots = list(config_roots)
@@ -171,21 +172,24 @@ class Graph:
 
     # ------------------------------------------------------------------ setup
 
-    def _load_sourceignores(self) -> list[Pattern]:
+    def _load_sourceignores(self, paths: list[str] | None) -> list[Pattern]:
         pats: list[Pattern] = []
         for p in SOURCE_DEFAULT_PATTERNS:
             pats.extend(parse_patterns(p))
-        for dirpath, _dirs, names in os.walk(self.root):
-            if ".git" in _dirs:
-                _dirs.remove(".git")
-            if ".sourceignore" in names:
-                rel = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
-                rel = "" if rel == "." else rel
-                try:
-                    with open(os.path.join(dirpath, ".sourceignore"), encoding="utf-8", errors="replace") as fh:
-                        pats.extend(parse_patterns(fh.read(), rel))
-                except OSError:
-                    pass
+        if paths is None:
+            paths = []
+            for dirpath, _dirs, names in os.walk(self.root):
+                if ".git" in _dirs:
+                    _dirs.remove(".git")
+                if ".sourceignore" in names:
+                    paths.append(os.path.relpath(os.path.join(dirpath, ".sourceignore"), self.root).replace(os.sep, "/"))
+        for rel in sorted(paths):
+            base = rel.rpartition("/")[0]
+            try:
+                with open(os.path.join(self.root, rel), encoding="utf-8", errors="replace") as fh:
+                    pats.extend(parse_patterns(fh.read(), base))
+            except OSError:
+                pass
         return pats
 
     def _matcher(self, spec_ignore) -> Matcher:

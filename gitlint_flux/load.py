@@ -95,6 +95,7 @@ class Listing:
     problems: list[Problem] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     sourceignores: list[str] = field(default_factory=list)  # relpaths of .sourceignore files
+    names: list[str] = field(default_factory=list)  # every file of the tree (root-relative)
 
 
 def _rel(root: str, abspath: str) -> str:
@@ -151,6 +152,7 @@ def list_files(root: str, in_git: bool) -> Listing:
     names = _git_files(root) if in_git else None
     if names is None:
         names = _walk_files(root, listing)
+    listing.names = names
     for rel in names:
         base = rel.rsplit("/", 1)[-1]
         if base == ".sourceignore":
@@ -232,14 +234,24 @@ def helm_chart_dir(rel: str, chart_dirs: set[str]) -> str | None:
     return None
 
 
-def read_file(sf: SourceFile, max_size: int) -> None:
-    """Fill ``sf`` with text and documents, or problems."""
+@dataclass
+class ParseCache:
+    """Parsed files from an earlier run, by path and content hash; counts what it saves."""
+
+    previous: dict = field(default_factory=dict)  # rel -> (digest, documents, is_template)
+    fresh: dict = field(default_factory=dict)
+    parsed: int = 0
+    reused: int = 0
+
+
+def read_bytes(sf: SourceFile, max_size: int) -> bytes | None:
+    """The file's bytes, or None with a problem (unreadable, too large)."""
     rel = sf.path
     try:
         st = os.stat(sf.abspath)
     except OSError as exc:
         sf.problems.append(Problem("unreadable", rel, 1, 1, f"cannot read file: {exc.strerror}"))
-        return
+        return None
     sf.size = st.st_size
     if st.st_size > max_size:
         sf.problems.append(Problem(
@@ -247,13 +259,26 @@ def read_file(sf: SourceFile, max_size: int) -> None:
             f"file is {st.st_size:,} bytes, over the {max_size:,}-byte limit; it is not read",
             hint="Split the file, or raise `max-file-size` in the configuration.",
         ))
-        return
+        return None
     try:
         with open(sf.abspath, "rb") as fh:
-            data = fh.read(max_size + 1)
+            return fh.read(max_size + 1)
     except OSError as exc:
         sf.problems.append(Problem("unreadable", rel, 1, 1, f"cannot read file: {exc.strerror}"))
-        return
+        return None
+
+
+def read_file(sf: SourceFile, max_size: int, cache: ParseCache | None = None, data: bytes | None = None) -> None:
+    """Fill ``sf`` with text and documents, or problems."""
+    if data is None:
+        data = read_bytes(sf, max_size)
+        if data is None:
+            return
+    decode_and_parse(sf, data, cache)
+
+
+def decode_and_parse(sf: SourceFile, data: bytes, cache: ParseCache | None) -> None:
+    rel = sf.path
     text, err, line, col = decode(data)
     if text is None:
         if err == "binary":
@@ -264,7 +289,21 @@ def read_file(sf: SourceFile, max_size: int) -> None:
                                        hint="Save the file as UTF-8."))
         return
     sf.text = text
-    parse_text(sf, text)
+    if cache is None:
+        parse_text(sf, text)
+        return
+    from .cache import digest
+
+    sf.digest = digest(data)
+    hit = cache.previous.get(sf.path)
+    if hit is not None and hit[0] == sf.digest:
+        sf.documents, sf.is_template = list(hit[1]), hit[2]
+        cache.reused += 1
+    else:
+        parse_text(sf, text)
+        cache.parsed += 1
+    if not sf.problems:  # files with problems are cheap to parse again, and may nest deeply
+        cache.fresh[sf.path] = (sf.digest, sf.documents, sf.is_template)
 
 
 def parse_text(sf: SourceFile, text: str) -> None:
@@ -328,9 +367,12 @@ def jinja_reason(text: str, parse_failed: bool) -> str | None:
     return None
 
 
-def load_tree(root: str, in_git: bool, max_size: int, exclude=None) -> tuple[dict[str, SourceFile], Listing]:
-    """List and read every YAML file under ``root``."""
-    listing = list_files(root, in_git)
+def load_tree(root: str, in_git: bool, max_size: int, exclude=None,
+              cache: ParseCache | None = None, listing: Listing | None = None,
+              contents: dict[str, bytes] | None = None) -> tuple[dict[str, SourceFile], Listing]:
+    """List and read every YAML file under ``root`` (``contents``: bytes already read)."""
+    if listing is None:
+        listing = list_files(root, in_git)
     chart_dirs = set()
     for rel, _ in listing.files:
         if rel == "Chart.yaml" or rel.endswith("/Chart.yaml"):
@@ -348,7 +390,7 @@ def load_tree(root: str, in_git: bool, max_size: int, exclude=None) -> tuple[dic
             sf.skip_reason = reason
             continue
         sf.is_kustomization = rel.rsplit("/", 1)[-1] in KUSTOMIZATION_NAMES
-        read_file(sf, max_size)
+        read_file(sf, max_size, cache, (contents or {}).get(rel))
         if sf.text is not None:
             reason = jinja_reason(sf.text, any(p.kind == "syntax" for p in sf.problems))
             if reason:

@@ -208,6 +208,7 @@ class SourceFile:
     skip_reason: str | None = None  # set when the file is not linted
     is_kustomization: bool = False
     is_template: bool = False  # looks like a Go template (used when it fails to parse)
+    digest: str = ""  # content hash of the bytes read (empty when not read)
 
     @property
     def objects(self) -> list[Document]:

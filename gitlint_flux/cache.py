@@ -1,0 +1,102 @@
+"""A cache that is never wrong.
+
+Two levels, both under the user's cache directory (``$XDG_CACHE_HOME/gitlint-flux`` or
+``~/.cache/gitlint-flux``; ``--cache-dir``; off with ``--no-cache``):
+
+* **files**: per repository root, the parse of each file (documents with positions,
+  problems) keyed by the file's content hash; valid for one tool version.
+* **runs**: the whole report of a run, keyed by everything it depends on — tool version,
+  the configuration's text, the options, every listed path with the content hash of every
+  YAML and ``.sourceignore`` file, and the existence of every other file (references to
+  non-YAML files). Any change anywhere recomputes the run; unchanged files still come
+  from the file cache.
+
+Writes are atomic (a temporary file renamed into place), so two runs at once are safe.
+A corrupt, foreign or unreadable entry is ignored and rebuilt; a cache directory that
+cannot be written means a run without cache, said once on stderr.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+
+from . import __version__
+
+MAGIC = b"GLFC1"
+
+
+def default_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "gitlint-flux")
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class Cache:
+    def __init__(self, directory: str | None, enabled: bool = True):
+        self.dir = directory or default_dir()
+        self.enabled = enabled
+        self._warned = False
+
+    def _path(self, kind: str, key: str) -> str:
+        return os.path.join(self.dir, kind, key[:2], key)
+
+    def _warn(self, why: str) -> None:
+        if not self._warned:
+            self._warned = True
+            print(f"gitlint-flux: cache disabled for this run: {why}", file=sys.stderr)
+
+    def get(self, kind: str, key: str):
+        if not self.enabled:
+            return None
+        path = self._path(kind, key)
+        try:
+            with open(path, "rb") as fh:
+                blob = fh.read()
+        except OSError:
+            return None
+        if not blob.startswith(MAGIC):
+            return None
+        try:
+            version, value = pickle.loads(blob[len(MAGIC):])
+        except Exception:  # corrupt or foreign entry: ignore, it is rebuilt
+            return None
+        if version != __version__:
+            return None
+        return value
+
+    def put(self, kind: str, key: str, value) -> None:
+        if not self.enabled:
+            return
+        path = self._path(kind, key)
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(MAGIC)
+                    pickle.dump((__version__, value), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, path)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+        except (OSError, pickle.PicklingError, RecursionError) as exc:
+            self.enabled = False
+            self._warn(f"cannot write to {self.dir} ({getattr(exc, 'strerror', None) or exc})")
+
+
+def key_of(*parts) -> str:
+    h = hashlib.blake2b(digest_size=20)
+    for p in parts:
+        h.update(repr(p).encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.hexdigest()
