@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from . import __version__
 from .config import Config, load_config
 from .graph import NOT_APPLIED, Graph
-from .load import KUSTOMIZATION_NAMES, Listing, ParseCache, find_root, git_toplevel, list_files, load_tree, parse_text
+from .load import (
+    KUSTOMIZATION_NAMES, Listing, ParseCache, find_root, git_toplevel, list_files, load_tree, parse_text, read_bytes,
+)
 from .model import (
     SEVERITY_RANK, Finding, Problem, RunReport, Skipped, SourceFile, resource_of,
 )
@@ -192,15 +194,10 @@ def prepare(paths: list[str], root_opt: str | None, config_opt: str | None, read
         if config.excluded(rel):
             prep.digests.append((rel, "excluded"))
             continue
-        try:
-            st = os.stat(abspath)
-            if st.st_size > config.max_file_size:
-                prep.digests.append((rel, "large", st.st_size, st.st_mtime_ns))
-                continue
-            with open(abspath, "rb") as fh:
-                data = fh.read()
-        except OSError as exc:
-            prep.digests.append((rel, "error", str(exc)))
+        probe = SourceFile(rel, abspath)
+        data = read_bytes(probe, config.max_file_size)
+        if data is None:  # too large or unreadable: read again (and reported) by the loader
+            prep.digests.append((rel, "unread", probe.size, [p.message for p in probe.problems]))
             continue
         prep.contents[rel] = data
         prep.digests.append((rel, digest(data)))
