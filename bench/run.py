@@ -1,84 +1,207 @@
 #!/usr/bin/env python3
-"""Benchmark: `gitlint-flux lint` on every repository of ../shared/corpus, each run a
-fresh process, beside the parsing floor (PyYAML's C compose_all over the same files).
+"""Benchmark gitlint-flux, with its peers and the parsing floor, in one run.
 
-    python bench/run.py [--runs N] [--corpus DIR]
+    python bench/run.py                       # corpus + synthetic x1,x4,x16,x32, peers on the seed
+    python bench/run.py --runs 3 --scales 1,4 --repos Apocrathia+homelab
+    python bench/run.py --quick               # corpus only, 3 runs, no synthetic, no peers
 
-Prints a table: median wall time, median CPU time (user+sys of the child), peak RSS,
-documents, and the ratio to the parsing floor.
+For every repository (each of ../shared/corpus, and the seed repository replicated N
+times with renamed namespaces and paths), each measured as the median of --runs fresh
+processes:
+
+* cold: empty cache directory (the OS file cache may be warm);
+* warm: nothing changed since the last run;
+* one-file: one YAML file changed since the last run;
+* stdin: `--stdin-filename` check of one file, warm;
+
+with wall time, CPU time (user+sys of the process) and peak RSS (of that process). On the
+seed repository (and with --peers-all, on every repository) the same files go through
+`yamllint` and `kubernetes-validate --strict`, beside the bare PyYAML C `compose_all` of
+every file (the parsing floor, including interpreter start-up); ratios are printed.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpus"
+PROJECT = HERE.parent
+DEFAULT_CORPUS = PROJECT.parent / "shared" / "corpus"
+SEED = "Apocrathia+homelab"
 
 FLOOR = r"""
-import os, sys, time, yaml
-root = sys.argv[1]
-names = []
-for d, dirs, files in os.walk(root):
+import os, sys, yaml
+for d, dirs, files in os.walk(sys.argv[1]):
     dirs[:] = [x for x in dirs if x != ".git"]
-    names += [os.path.join(d, f) for f in files if f.endswith((".yaml", ".yml"))]
-t = time.perf_counter()
-for n in names:
-    try:
-        with open(n, encoding="utf-8") as fh:
-            for _ in yaml.compose_all(fh.read(), Loader=yaml.CSafeLoader):
+    for f in files:
+        if f.endswith((".yaml", ".yml")):
+            try:
+                with open(os.path.join(d, f), encoding="utf-8") as fh:
+                    for _ in yaml.compose_all(fh.read(), Loader=yaml.CSafeLoader):
+                        pass
+            except Exception:
                 pass
-    except Exception:
-        pass
-print(time.perf_counter() - t)
 """
 
 
-def timed(cmd: list[str]) -> tuple[float, float, int, str]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+def measure(cmd: list[str], stdin: bytes | None = None, env=None) -> tuple[float, float, float]:
+    """(wall s, cpu s, peak RSS MB) of one process."""
     t = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    if stdin is not None:
+        p.stdin.write(stdin)
+        p.stdin.close()
+    _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if p.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stderr}")
-    return wall, cpu, after.ru_maxrss, p.stdout
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
+
+
+def med(samples: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+    return tuple(statistics.median(s[i] for s in samples) for i in range(3))  # type: ignore[return-value]
+
+
+def yaml_files(root: Path) -> list[str]:
+    out = []
+    for d, dirs, files in os.walk(root):
+        dirs[:] = [x for x in dirs if x != ".git"]
+        out += [os.path.join(d, f) for f in files if f.endswith((".yaml", ".yml"))]
+    return sorted(out)
+
+
+def synthesize(seed: Path, n: int, dest: Path) -> Path:
+    """The seed repository replicated n times: copy i lives in r{i}/, its Flux paths and
+    the flux-system namespace renamed, so each copy is its own cluster."""
+    dest.mkdir(parents=True)
+    for i in range(n):
+        target = dest / f"r{i}"
+        shutil.copytree(seed, target, ignore=shutil.ignore_patterns(".git"))
+        for f in yaml_files(target):
+            p = Path(f)
+            try:
+                text = p.read_text(encoding="utf-8")
+            except (UnicodeDecodeError, OSError):
+                continue
+            new = text.replace("path: ./flux/", f"path: ./r{i}/flux/").replace("flux-system", f"flux-system-{i}")
+            if new != text:
+                p.write_text(new, encoding="utf-8")
+    return dest
+
+
+def lint_cmd(repo: Path, cache: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "gitlint_flux", "lint", "--format", "json", "--cache-dir", str(cache),
+            "--root", str(repo), *extra]
+
+
+def bench_repo(name: str, repo: Path, runs: int, peers: bool) -> dict:
+    res: dict = {"name": name}
+    files = yaml_files(repo)
+    res["files"] = len(files)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        cold = []
+        for i in range(runs):
+            cold.append(measure(lint_cmd(repo, tmp / f"cold{i}", str(repo))))
+        res["cold"] = med(cold)
+        cache = tmp / "warm"
+        measure(lint_cmd(repo, cache, str(repo)))
+        res["warm"] = med([measure(lint_cmd(repo, cache, str(repo))) for _ in range(runs)])
+        # one-file change: a copy of the repository, one file edited before each run
+        work = tmp / "work"
+        shutil.copytree(repo, work, symlinks=True)
+        target = next((Path(f) for f in yaml_files(work) if f.endswith("helmrelease.yaml")), Path(yaml_files(work)[0]))
+        measure(lint_cmd(work, cache, str(work)))
+        one = []
+        for i in range(runs):
+            with open(target, "a", encoding="utf-8") as fh:
+                fh.write(f"# edit {i}\n")
+            one.append(measure(lint_cmd(work, cache, str(work))))
+        res["one"] = med(one)
+        buf = target.read_bytes()
+        measure(lint_cmd(work, cache, "--stdin-filename", str(target), "-"), stdin=buf)
+        res["stdin"] = med([measure(lint_cmd(work, cache, "--stdin-filename", str(target), "-"), stdin=buf)
+                            for _ in range(runs)])
+    res["floor"] = med([measure([sys.executable, "-c", FLOOR, str(repo)]) for _ in range(runs)])
+    if peers:
+        peer_runs = max(1, min(runs, 3))
+        if shutil.which("yamllint"):
+            res["yamllint"] = med([measure(["yamllint", "-f", "parsable", *files]) for _ in range(peer_runs)])
+        if shutil.which("kubernetes-validate"):
+            res["kubernetes-validate"] = med([measure(["kubernetes-validate", "--strict", "--quiet", *files])
+                                              for _ in range(peer_runs)])
+    return res
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--repos", default="", help="comma-separated corpus repositories (default: all)")
+    ap.add_argument("--scales", default="1,4,16,32", help="synthetic replications of the seed ('' for none)")
+    ap.add_argument("--peers-all", action="store_true", help="run the peers on every repository")
+    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="corpus only, 3 runs, no synthetic, no peers")
     args = ap.parse_args()
+    if args.quick:
+        args.runs, args.scales, args.no_peers = 3, "", True
     if not args.corpus.is_dir():
         print(f"no corpus at {args.corpus}", file=sys.stderr)
         return 2
+    os.chdir(PROJECT)
     repos = sorted(p for p in args.corpus.iterdir() if p.is_dir())
-    print(f"{'repository':<40} {'docs':>6} {'wall s':>8} {'cpu s':>8} {'floor s':>8} {'x floor':>8}")
+    if args.repos:
+        wanted = set(args.repos.split(","))
+        repos = [r for r in repos if r.name in wanted]
+    results = []
     for repo in repos:
-        walls, cpus, docs = [], [], 0
-        for _ in range(args.runs):
-            wall, cpu, _rss, out = timed([sys.executable, "-m", "gitlint_flux", "lint", "--format", "json", str(repo)])
-            walls.append(wall)
-            cpus.append(cpu)
-            docs = json.loads(out)["summary"]["documents"]
-        floors = [float(subprocess.run([sys.executable, "-c", FLOOR, str(repo)], capture_output=True,
-                                       text=True, check=True).stdout) for _ in range(args.runs)]
-        wall, cpu, floor = statistics.median(walls), statistics.median(cpus), statistics.median(floors)
-        print(f"{repo.name:<40} {docs:>6} {wall:>8.3f} {cpu:>8.3f} {floor:>8.3f} {wall / floor:>8.1f}")
-    print(f"(median of {args.runs} fresh processes; floor = PyYAML C compose_all of the same YAML files, "
-          f"in-process, without interpreter start-up)")
-    print(f"peak RSS of any run: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB")
+        peers = not args.no_peers and (args.peers_all or repo.name == SEED)
+        results.append(bench_repo(repo.name, repo, args.runs, peers))
+        _print_row(results[-1])
+    scales = [int(x) for x in args.scales.split(",") if x.strip()]
+    if scales:
+        with tempfile.TemporaryDirectory() as tmp:
+            for n in scales:
+                syn = synthesize(args.corpus / SEED, n, Path(tmp) / f"x{n}")
+                results.append(bench_repo(f"synthetic x{n}", syn, max(1, args.runs if n < 16 else 3), False))
+                _print_row(results[-1])
+                shutil.rmtree(syn)
+    print()
+    print(f"median of {args.runs} fresh processes (3 for x16/x32); wall / cpu seconds, peak RSS MB; "
+          f"floor = PyYAML C compose_all of every YAML file in a fresh interpreter")
+    for r in results:
+        if "yamllint" in r or "kubernetes-validate" in r:
+            c = r["cold"][0]
+            for peer in ("yamllint", "kubernetes-validate"):
+                if peer in r:
+                    print(f"{r['name']}: {peer} {r[peer][0]:.2f}s = {r[peer][0] / c:.1f}x gitlint-flux cold")
+            print(f"{r['name']}: gitlint-flux cold = {c / r['floor'][0]:.2f}x the parsing floor")
     return 0
+
+
+def _fmt(t):
+    return f"{t[0]:6.2f} {t[1]:5.2f} {t[2]:5.0f}"
+
+
+_HEADER = False
+
+
+def _print_row(r: dict) -> None:
+    global _HEADER
+    if not _HEADER:
+        print(f"{'repository':<38} {'files':>6} | {'cold wall cpu MB':>18} | {'warm':>18} | {'one-file':>18} | "
+              f"{'stdin':>18} | {'floor':>7}")
+        _HEADER = True
+    print(f"{r['name']:<38} {r['files']:>6} | {_fmt(r['cold']):>18} | {_fmt(r['warm']):>18} | "
+          f"{_fmt(r['one']):>18} | {_fmt(r['stdin']):>18} | {r['floor'][0]:7.2f}", flush=True)
 
 
 if __name__ == "__main__":

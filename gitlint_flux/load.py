@@ -379,6 +379,7 @@ def load_tree(root: str, in_git: bool, max_size: int, exclude=None,
             chart_dirs.add(rel.rsplit("/", 1)[0] if "/" in rel else "")
     chart_dirs.discard("")
     files: dict[str, SourceFile] = {}
+    todo: list[SourceFile] = []
     for rel, abspath in listing.files:
         sf = SourceFile(rel, abspath)
         files[rel] = sf
@@ -390,7 +391,13 @@ def load_tree(root: str, in_git: bool, max_size: int, exclude=None,
             sf.skip_reason = reason
             continue
         sf.is_kustomization = rel.rsplit("/", 1)[-1] in KUSTOMIZATION_NAMES
-        read_file(sf, max_size, cache, (contents or {}).get(rel))
+        todo.append(sf)
+    contents = contents or {}
+    if len(todo) >= PARALLEL_MIN_FILES and (os.cpu_count() or 1) > 1:
+        _parse_parallel(todo, max_size, cache, contents)
+    for sf in todo:
+        if sf.text is None and not sf.problems:
+            read_file(sf, max_size, cache, contents.get(sf.path))
         if sf.text is not None:
             reason = jinja_reason(sf.text, any(p.kind == "syntax" for p in sf.problems))
             if reason:
@@ -398,3 +405,62 @@ def load_tree(root: str, in_git: bool, max_size: int, exclude=None,
                 sf.documents.clear()
                 sf.skip_reason = reason
     return files, listing
+
+
+# below this many files to parse, a second process costs more than it saves
+PARALLEL_MIN_FILES = 1500
+
+
+def _parse_chunk(items: list[tuple[str, str, bytes | None, int]]) -> list[tuple]:
+    out = []
+    for rel, abspath, data, max_size in items:
+        sf = SourceFile(rel, abspath)
+        read_file(sf, max_size, None, data)
+        out.append((rel, sf.text is not None, sf.documents, sf.problems, sf.is_template, sf.size))
+    return out
+
+
+def _parse_parallel(todo: list[SourceFile], max_size: int, cache: ParseCache | None,
+                    contents: dict[str, bytes]) -> None:
+    """Parse the files the cache does not hold in worker processes (fork), in the same
+    order and with the same results as a single process; fills ``todo`` in place."""
+    import concurrent.futures
+    import multiprocessing
+
+    from .cache import digest
+
+    pending = []
+    for sf in todo:
+        data = contents.get(sf.path)
+        if cache is not None and data is not None:
+            hit = cache.previous.get(sf.path)
+            if hit is not None and hit[0] == digest(data):
+                continue  # read_file takes it from the cache
+        pending.append(sf)
+    if len(pending) < PARALLEL_MIN_FILES:
+        return
+    workers = min(os.cpu_count() or 2, 8)
+    size = max(50, len(pending) // (workers * 4))
+    chunks = [pending[i:i + size] for i in range(0, len(pending), size)]
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            results = list(pool.map(_parse_chunk, [[(sf.path, sf.abspath, contents.get(sf.path), max_size)
+                                                    for sf in chunk] for chunk in chunks]))
+    except (OSError, RuntimeError, ValueError, concurrent.futures.process.BrokenProcessPool):
+        return  # the single-process path parses them
+    by_rel = {sf.path: sf for sf in pending}
+    for chunk in results:
+        for rel, has_text, documents, problems, is_template, size in chunk:
+            sf = by_rel[rel]
+            data = contents.get(rel)
+            if has_text and data is not None:
+                sf.text, _err, _l, _c = decode(data)
+            sf.documents, sf.problems, sf.is_template, sf.size = documents, problems, is_template, size
+            if sf.text is None and not sf.problems:
+                continue
+            if cache is not None and sf.text is not None:
+                sf.digest = digest(data) if data is not None else ""
+                cache.parsed += 1
+                if not sf.problems:
+                    cache.fresh[rel] = (sf.digest, sf.documents, sf.is_template)

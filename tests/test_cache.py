@@ -1,0 +1,129 @@
+"""The cache (tested by counters, not timings) and the parallel parse."""
+
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from conftest import flux_ks, gotk_sync
+
+from gitlint_flux import load as load_mod
+from gitlint_flux.engine import Options, Stats, run
+
+
+@pytest.fixture
+def tree(repo):
+    return repo({
+        "clusters/prod/flux-system/gotk-sync.yaml": gotk_sync("clusters/prod"),
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps"),
+        "apps/kustomization.yaml": "resources:\n  - a.yaml\n  - b.yaml\n",
+        "apps/a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+        "apps/b.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n",
+    })
+
+
+def lint_stats(root, cache_dir, *extra):
+    r = subprocess.run([sys.executable, "-m", "gitlint_flux", "lint", "--format", "json", "--stats",
+                        "--cache-dir", str(cache_dir), *extra, str(root)], capture_output=True, text=True, timeout=60)
+    assert r.returncode in (0, 1), r.stderr
+    line = next(x for x in r.stderr.splitlines() if x.startswith("stats:"))
+    nums = dict(part.strip().split(" ", 1)[::-1] for part in line[len("stats: "):].split(", ")
+                if part.strip()[0].isdigit())
+    return {k: int(v) for k, v in nums.items()}, line, json.loads(r.stdout)
+
+
+def test_warm_run_parses_nothing_and_one_change_parses_one(tree, tmp_path):
+    cache = tmp_path / "cache"
+    cold, line, out1 = lint_stats(tree, cache)
+    assert cold["parsed"] == 5 and "run cache miss" in line
+    warm, line, out2 = lint_stats(tree, cache)
+    assert warm["parsed"] == 0 and "run cache hit" in line
+    assert out1 == out2
+    (tree / "apps/b.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  name: c\n")
+    one, line, out3 = lint_stats(tree, cache)
+    assert one["parsed"] == 1 and one["from cache"] == 4 and "run cache miss" in line
+    assert [f["rule"] for f in out3["findings"]] == ["FLX002"]
+
+
+def test_no_cache_writes_nothing(tree, tmp_path):
+    cache = tmp_path / "cache"
+    stats, line, _ = lint_stats(tree, cache, "--no-cache")
+    assert "run cache off" in line and not cache.exists()
+
+
+def test_configuration_change_invalidates_the_run(tree, tmp_path):
+    cache = tmp_path / "cache"
+    lint_stats(tree, cache)
+    (tree / ".gitlint-flux.yaml").write_text("rules:\n  FLX107: off\n")
+    stats, line, _ = lint_stats(tree, cache)
+    assert "run cache miss" in line and stats["parsed"] == 0  # files still come from the cache
+
+
+def test_tool_version_change_invalidates_everything(tree, tmp_path, monkeypatch):
+    import gitlint_flux.cache as cache_mod
+
+    cache = tmp_path / "cache"
+    st = Stats()
+    run(Options(paths=[str(tree)], use_cache=True, cache_dir=str(cache)), st)
+    assert st.parsed == 5
+    monkeypatch.setattr(cache_mod, "__version__", "999.0")
+    st2 = Stats()
+    run(Options(paths=[str(tree)], use_cache=True, cache_dir=str(cache)), st2)
+    assert st2.parsed == 5 and st2.run_cache == "miss"
+
+
+def test_non_yaml_reference_target_invalidates_the_run(tree, tmp_path):
+    cache = tmp_path / "cache"
+    (tree / "apps/kustomization.yaml").write_text(
+        "resources:\n  - a.yaml\n  - b.yaml\nconfigMapGenerator:\n  - name: g\n    files:\n      - conf.txt\n")
+    _, _, out = lint_stats(tree, cache)
+    assert [f["rule"] for f in out["findings"]] == ["FLX101"]
+    (tree / "apps/conf.txt").write_text("x")
+    _, line, out = lint_stats(tree, cache)
+    assert "run cache miss" in line and out["findings"] == []
+
+
+def test_corrupt_and_foreign_entries_are_ignored(tree, tmp_path):
+    cache = tmp_path / "cache"
+    lint_stats(tree, cache)
+    for dirpath, _dirs, names in os.walk(cache):
+        for n in names:
+            with open(os.path.join(dirpath, n), "wb") as fh:
+                fh.write(b"garbage")
+    stats, line, out = lint_stats(tree, cache)
+    assert stats["parsed"] == 5 and "run cache miss" in line
+    stats, line, _ = lint_stats(tree, cache)
+    assert stats["parsed"] == 0  # rebuilt
+
+
+def test_read_only_cache_directory_means_no_cache_said_once(tree, tmp_path):
+    if os.geteuid() == 0:
+        cache = tmp_path / "file-not-dir"
+        cache.write_text("x")  # a file where the directory should be: unwritable even for root
+    else:
+        cache = tmp_path / "ro"
+        cache.mkdir()
+        cache.chmod(0o500)
+    r = subprocess.run([sys.executable, "-m", "gitlint_flux", "lint", "--cache-dir", str(cache), str(tree)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0
+    assert r.stderr.count("cache disabled for this run") == 1
+
+
+def test_concurrent_runs_share_a_cache_safely(tree, tmp_path):
+    cache = tmp_path / "cache"
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: lint_stats(tree, cache)[2], range(6)))
+    assert all(r == results[0] for r in results)
+    stats, line, _ = lint_stats(tree, cache)
+    assert stats["parsed"] == 0 and "run cache hit" in line
+
+
+def test_parallel_parse_gives_identical_output(tree, monkeypatch):
+    single = run(Options(paths=[str(tree)]))[0]
+    monkeypatch.setattr(load_mod, "PARALLEL_MIN_FILES", 1)
+    parallel = run(Options(paths=[str(tree)]))[0]
+    from gitlint_flux.report.json import as_dict
+    assert as_dict(single) == as_dict(parallel)
