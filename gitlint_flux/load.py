@@ -122,7 +122,7 @@ def _git_files(root: str) -> list[str] | None:
     return sorted({n for n in names if n})
 
 
-def _walk_files(root: str, listing: Listing) -> list[str]:
+def _walk_files(root: str, listing: Listing, links: set[str]) -> list[str]:
     out: list[str] = []
     stack = [root]
     while stack:
@@ -138,6 +138,7 @@ def _walk_files(root: str, listing: Listing) -> list[str]:
             try:
                 if e.is_symlink():
                     out.append(_rel(root, e.path))
+                    links.add(out[-1])
                 elif e.is_dir():
                     stack.append(e.path)
                 else:
@@ -150,8 +151,10 @@ def _walk_files(root: str, listing: Listing) -> list[str]:
 def list_files(root: str, in_git: bool) -> Listing:
     listing = Listing()
     names = _git_files(root) if in_git else None
+    links: set[str] | None = None  # known symlinks (a walk knows them; git's listing does not)
     if names is None:
-        names = _walk_files(root, listing)
+        links = set()
+        names = _walk_files(root, listing, links)
     listing.names = names
     for rel in names:
         base = rel.rsplit("/", 1)[-1]
@@ -159,7 +162,7 @@ def list_files(root: str, in_git: bool) -> Listing:
             listing.sourceignores.append(rel)
             continue
         abspath = os.path.join(root, rel)
-        if os.path.islink(abspath):
+        if (rel in links) if links is not None else os.path.islink(abspath):
             if not inside(root, abspath):
                 if is_yaml_candidate(base) or os.path.isdir(abspath):
                     listing.problems.append(Problem(
@@ -175,11 +178,12 @@ def list_files(root: str, in_git: bool) -> Listing:
                 continue
         if not is_yaml_candidate(base):
             continue
-        if os.path.isdir(abspath):
-            listing.skipped.append((rel, "a directory named like a YAML file"))
-            continue
-        if not os.path.lexists(abspath):
-            continue  # deleted in the working tree but still in the index
+        if links is None:
+            if os.path.isdir(abspath):
+                listing.skipped.append((rel, "a directory named like a YAML file"))
+                continue
+            if not os.path.lexists(abspath):
+                continue  # deleted in the working tree but still in the index
         listing.files.append((rel, abspath))
     return listing
 
