@@ -324,9 +324,14 @@ class Graph:
             return scope
         sr = kc.get("secretRef")
         secret = sr.get("name") if isinstance(sr, dict) else None
-        name = f"{scope.name} -> {ks.namespace}/{secret or 'kubeconfig'}"
+        # remote clusters are named from the root cluster, never nested: a Kustomization
+        # that (re)applies itself through a kubeConfig must not create clusters forever
+        home = scope
+        while home.parent is not None:
+            home = self.scopes[home.parent]
+        name = f"{home.name} -> {ks.namespace}/{secret or 'kubeconfig'}"
         if name not in self.scopes:
-            self.scopes[name] = Scope(name, None, parent=scope.name)
+            self.scopes[name] = Scope(name, None, parent=home.name)
         return self.scopes[name]
 
     def _local(self, key: tuple) -> LocalSource | None:

@@ -302,3 +302,14 @@ def test_norm_url():
     assert norm_url("ssh://git@github.com/Example/Fleet.git") == norm_url("https://github.com/example/fleet")
     assert norm_url("git@github.com:example/fleet.git") == "github.com/example/fleet"
     assert norm_url("ssh://git@gitlab.com:2222/a/b") == "gitlab.com/a/b"
+
+
+def test_kubeconfig_kustomization_applying_itself_terminates(repo):
+    """A Kustomization with kubeConfig whose path contains its own file: the remote
+    cluster is named from the root cluster, so the walk ends."""
+    root = repo({
+        "hub/flux-system/gotk-sync.yaml": gotk_sync("hub"),
+        "hub/spoke.yaml": flux_ks("spoke", "./hub", extra="  kubeConfig:\n    secretRef:\n      name: kc\n"),
+    })
+    g = graph_of(root)
+    assert sorted(g.scopes) == sorted(["hub", "hub -> flux-system/kc", NOT_APPLIED])
