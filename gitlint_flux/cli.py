@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     lint.add_argument("--stdin-filename", metavar="PATH",
                       help="read the content of PATH from standard input (for editors)")
+    lint.add_argument("--pre-commit", action="store_true",
+                      help="as a pre-commit hook: report the findings of the given files and of the files the "
+                           "commit deletes or renames away; nothing to do when there are none")
     lint.add_argument("--no-inline-suppressions", action="store_true",
                       help="ignore `# gitlint-flux: disable=...` comments (for CI)")
     lint.add_argument("--baseline", metavar="FILE", help="report only findings that are not in this baseline")
@@ -117,6 +120,14 @@ def _lint(args) -> int:
     elif "-" in paths:
         print("gitlint-flux: reading from stdin ('-') needs --stdin-filename PATH", file=sys.stderr)
         return 2
+    removed: list[str] = []
+    if args.pre_commit and not args.stdin_filename:
+        top, removed = _removed_by_commit()
+        if not paths and not removed:
+            return 0
+        paths += removed
+        if args.root is None and top:
+            args.root = top
     reports = []
     for spec in args.report:
         fmt, sep, dest = spec.partition("=")
@@ -126,7 +137,7 @@ def _lint(args) -> int:
             return 2
         reports.append((fmt, dest))
     for p in paths:
-        if not os.path.exists(p) and not args.stdin_filename:
+        if not os.path.exists(p) and not args.stdin_filename and p not in removed:
             print(f"gitlint-flux: {p}: no such file or directory", file=sys.stderr)
             return 2
     if args.root and not os.path.isdir(args.root):
@@ -174,6 +185,27 @@ def _lint(args) -> int:
             print(f"gitlint-flux: cannot write {dest}: {exc.strerror}", file=sys.stderr)
             return 2
     return exit_code(report, args.fail_on, internal)
+
+
+def _removed_by_commit() -> tuple[str | None, list[str]]:
+    """For --pre-commit: the git top level, and the files that the staged changes (or the
+    range of `pre-commit run --from-ref A --to-ref B`) delete or rename away."""
+    import subprocess
+
+    top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True)
+    if top.returncode != 0:
+        return None, []
+    root = os.path.realpath(os.fsdecode(top.stdout.strip()))
+    frm, to = os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF")
+    which = [f"{frm}...{to}"] if frm and to else ["--cached"]
+    out = subprocess.run(["git", "-C", root, "diff", "--name-status", "-z", "-M", "--no-ext-diff",
+                          "--diff-filter=DR", *which], capture_output=True)
+    fields = out.stdout.split(b"\0") if out.returncode == 0 else []
+    removed, i = [], 0
+    while i + 1 < len(fields):  # "D\0path\0" or "R100\0old\0new\0"
+        removed.append(os.path.join(root, os.fsdecode(fields[i + 1])))
+        i += 3 if fields[i].startswith(b"R") else 2
+    return root, removed
 
 
 def _graph(args) -> int:

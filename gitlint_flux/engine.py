@@ -122,6 +122,11 @@ def _in_selection(path: str, sel: list[str]) -> bool:
     return any(path == s or path.startswith(s.rstrip("/") + "/") for s in sel)
 
 
+def _names(target: str | None, sel: list[str]) -> bool:
+    """A missing path lies in the selection, or is a directory that held a selected path."""
+    return target is not None and (_in_selection(target, sel) or any(_in_selection(s, [target]) for s in sel))
+
+
 def _dedupe(findings) -> list[Finding]:
     """One finding per rule, place and message (an object applied in two clusters is
     judged twice)."""
@@ -341,9 +346,15 @@ def _check(loaded: Loaded, opts: Options, paths: list[str]) -> tuple[RunReport, 
         findings = _apply_suppressions(findings, files, linted, config, rules)
     findings = [f for f in findings if f.rule == "FLX000" or not config.ignored(f)]
     sel = _selected(paths, root)
-    if sel is not None:
+    if sel is not None and opts.stdin_filename is not None:
+        findings = [f for f in findings if _in_selection(f.path, sel)]  # an editor buffer: its own findings
+    elif sel is not None:
+        # the other end of a missing reference is the path it names (e.g. a file the commit deletes)
+        named = {(p.path, p.line, p.column, p.message): p.data["target"]
+                 for p in problems if isinstance(p.data.get("target"), str) and p.data["target"]}
         findings = [f for f in findings
-                    if _in_selection(f.path, sel) or any(_in_selection(r.path, sel) for r in f.related)]
+                    if _in_selection(f.path, sel) or any(_in_selection(r.path, sel) for r in f.related)
+                    or _names(named.get((f.path, f.line, f.column, f.message)), sel)]
     assign_fingerprints(findings)
     if opts.baseline is not None:
         findings = [f for f in findings if f.fingerprint not in opts.baseline]

@@ -489,7 +489,7 @@ class Graph:
             msg = f"spec.path `{path}` does not exist in this repository (resolved to `{rel or '.'}`)"
         self.problems.append(Problem("path-missing", doc.path, loc.line, loc.column, msg,
                                      hint="Fix the path, or create the directory.", resource=resource_of(doc),
-                                     end_line=loc.end_line, end_column=loc.end_column))
+                                     end_line=loc.end_line, end_column=loc.end_column, data={"target": rel}))
 
     # ------------------------------------------------------------------ fallback roots
 

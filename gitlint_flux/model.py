@@ -7,6 +7,7 @@ This module imports nothing else of the project; every other layer builds on it.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator, NamedTuple
 
@@ -285,6 +286,8 @@ class Edge:
 
 # --------------------------------------------------------------------------- findings
 
+_LINE_REF = re.compile(r"\b(line|column) \d+")
+
 
 @dataclass(slots=True)
 class Related:
@@ -322,6 +325,8 @@ class Finding:
         (which names fields, not lines), plus a salt that tells identical findings in one
         file apart (their order of appearance)."""
         res = self.resource or {}
+        # a message may name another line ("already defined at line 4"): not part of identity
+        message = _LINE_REF.sub(r"\1 N", self.message)
         basis = "\x1f".join(
             [
                 self.rule,
@@ -329,7 +334,7 @@ class Finding:
                 str(res.get("kind", "")),
                 str(res.get("namespace", "")),
                 str(res.get("name", "")),
-                self.message,
+                message,
                 salt,
             ]
         )
