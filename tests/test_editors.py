@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 from conftest import flux_ks, git_init, gotk_sync
 
-import gitlint_flux.cli
 from gitlint_flux.model import Finding, RunReport
 from gitlint_flux.report import text
 from gitlint_flux.rules import all_rules

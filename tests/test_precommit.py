@@ -21,7 +21,6 @@ import pytest
 import yaml
 from conftest import flux_ks, gotk_sync, write_tree
 
-import gitlint_flux.cli
 
 ROOT = Path(__file__).resolve().parent.parent
 PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
