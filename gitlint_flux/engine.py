@@ -361,12 +361,13 @@ def _check(loaded: Loaded, opts: Options, paths: list[str]) -> tuple[RunReport, 
     findings.sort(key=Finding.sort_key)
     infos = {r.code: r.info() for r in instances}
     infos.update({code: cls.info() for code, cls in rules.items() if code not in infos})
+    shown = linted if sel is None else [p for p in linted if _in_selection(p, sel)]
     report = RunReport(
         tool_name=TOOL_NAME, tool_version=__version__, root=root, findings=findings,
-        files=linted if sel is None else [p for p in linted if _in_selection(p, sel)],
+        files=shown,
         skipped=sorted(skipped, key=lambda s: s.path) if sel is None else
         [s for s in sorted(skipped, key=lambda s: s.path) if _in_selection(s.path, sel)],
-        documents=sum(len(files[p].documents) for p in linted),
+        documents=sum(len(files[p].documents) for p in shown),
         rules=dict(sorted(infos.items())),
     )
     return report, internal
