@@ -29,6 +29,29 @@ from . import __version__
 MAGIC = b"GLFC1"
 
 
+_STAMP: str | None = None
+
+
+def code_stamp() -> str:
+    """The tool version plus the size and modification time of the package's own files:
+    a development checkout or a reinstall with the same version number still invalidates."""
+    global _STAMP
+    if _STAMP is None:
+        pkg = os.path.dirname(os.path.abspath(__file__))
+        parts = [__version__]
+        for dirpath, dirs, names in os.walk(pkg):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for n in sorted(names):
+                if n.endswith((".py", ".yaml", ".json")):
+                    try:
+                        st = os.stat(os.path.join(dirpath, n))
+                    except OSError:
+                        continue
+                    parts.append(f"{os.path.relpath(os.path.join(dirpath, n), pkg)}:{st.st_size}:{st.st_mtime_ns}")
+        _STAMP = digest("\n".join(parts).encode())
+    return _STAMP
+
+
 def default_dir() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "gitlint-flux")
@@ -67,7 +90,7 @@ class Cache:
             version, value = pickle.loads(blob[len(MAGIC):])
         except Exception:  # corrupt or foreign entry: ignore, it is rebuilt
             return None
-        if version != __version__:
+        if version != code_stamp():
             return None
         return value
 
@@ -81,7 +104,7 @@ class Cache:
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(MAGIC)
-                    pickle.dump((__version__, value), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump((code_stamp(), value), fh, protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(tmp, path)
             except BaseException:
                 try:

@@ -45,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("--baseline", metavar="FILE", help="report only findings that are not in this baseline")
     lint.add_argument("--write-baseline", metavar="FILE",
                       help="write every current finding to FILE as the baseline, and exit 0")
+    lint.add_argument("--schema-location", action="append", default=[], metavar="DIR",
+                      help="a directory of JSON schemas ({group}/{kind}_{version}.json or "
+                           "{kind}-{group}-{version}.json), looked up first (repeatable)")
+    lint.add_argument("--kubernetes-version", metavar="X.Y",
+                      help="Kubernetes version of the core schemas and removed APIs (default: the newest known)")
+    lint.add_argument("--strict-schemas", action="store_true",
+                      help="a kind without a schema is an error (FLX209), not information")
     lint.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     lint.add_argument("--cache-dir", metavar="DIR",
                       help="cache directory (default: $XDG_CACHE_HOME/gitlint-flux or ~/.cache/gitlint-flux)")
@@ -143,6 +150,10 @@ def _lint(args) -> int:
     if args.root and not os.path.isdir(args.root):
         print(f"gitlint-flux: --root {args.root}: not a directory", file=sys.stderr)
         return 2
+    for d in args.schema_location:
+        if not os.path.isdir(d):
+            print(f"gitlint-flux: --schema-location {d}: not a directory", file=sys.stderr)
+            return 2
     baseline = None
     if args.baseline:
         from .baseline import BaselineError, read_baseline
@@ -155,7 +166,9 @@ def _lint(args) -> int:
     opts = Options(paths=paths, root=args.root, config=args.config, debug=args.debug,
                    stdin_filename=args.stdin_filename, stdin_text=stdin_text,
                    inline_suppressions=not args.no_inline_suppressions, baseline=baseline,
-                   use_cache=not args.no_cache, cache_dir=args.cache_dir)
+                   use_cache=not args.no_cache, cache_dir=args.cache_dir,
+                   schema_locations=args.schema_location, kubernetes_version=args.kubernetes_version,
+                   strict_schemas=args.strict_schemas)
     stats = Stats()
     try:
         report, internal = run(opts, stats)

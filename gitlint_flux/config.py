@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from dataclasses import dataclass, field
 
 from .ignore import glob_match
@@ -189,9 +190,14 @@ def parse_config(path: str, data: object) -> Config:
     cfg.schema_locations = _str_list(path, "schema-locations", data.get("schema-locations"))
     if data.get("schema-order") is not None:
         cfg.schema_order = _str_list(path, "schema-order", data.get("schema-order"))
+        bad = [s for s in cfg.schema_order if s not in ("locations", "repository", "bundled", "kubernetes")]
+        if bad or len(set(cfg.schema_order)) != len(cfg.schema_order):
+            raise ConfigError(f"{path}: `schema-order` lists each of locations, repository, bundled, kubernetes "
+                              f"at most once (got {', '.join(cfg.schema_order)})")
     kv = data.get("kubernetes-version")
-    if kv is not None and not isinstance(kv, (str, int, float)):
-        raise ConfigError(f"{path}: `kubernetes-version` must be a version such as 1.33")
+    if kv is not None and not (isinstance(kv, str) and re.match(r"^v?\d+\.\d+(\.\d+)?$", kv.strip())):
+        raise ConfigError(f"{path}: `kubernetes-version` must be a quoted version such as \"1.33\" "
+                          "(unquoted, YAML reads 1.30 as the number 1.3)")
     cfg.kubernetes_version = None if kv is None else str(kv)
     ss = data.get("strict-schemas", False)
     if not isinstance(ss, bool):

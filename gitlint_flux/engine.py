@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import traceback
 from dataclasses import dataclass, field
@@ -32,6 +33,9 @@ class Options:
     baseline: set[str] | None = None  # fingerprints of findings to leave out
     use_cache: bool = False
     cache_dir: str | None = None
+    schema_locations: list[str] = field(default_factory=list)  # --schema-location: before the configuration's
+    kubernetes_version: str | None = None  # --kubernetes-version: overrides the configuration
+    strict_schemas: bool = False  # --strict-schemas
 
 
 @dataclass
@@ -215,6 +219,17 @@ def prepare(paths: list[str], root_opt: str | None, config_opt: str | None, read
     return prep
 
 
+def _schema_options(config: Config, opts: "Options") -> None:
+    """Command-line schema settings over the configuration's (CLI directories are
+    relative to the working directory, the configuration's to the root)."""
+    if opts.schema_locations:
+        config.schema_locations = [os.path.abspath(p) for p in opts.schema_locations] + list(config.schema_locations)
+    if opts.kubernetes_version:
+        config.kubernetes_version = opts.kubernetes_version
+    if opts.strict_schemas:
+        config.strict_schemas = True
+
+
 def _run_key(prep: Prepared, opts: "Options", paths: list[str]) -> str:
     """Everything a run's result depends on (see cache.py)."""
     from .cache import digest, key_of
@@ -245,6 +260,7 @@ def _run_key(prep: Prepared, opts: "Options", paths: list[str]) -> str:
     return key_of(
         __version__, prep.root, sorted(os.path.realpath(p) for p in paths), opts.stdin_filename, opts.stdin_text,
         opts.inline_suppressions, sorted(opts.baseline or ()), opts.debug, inputs, prep.listing.names, links,
+        config.schema_locations, config.kubernetes_version, config.strict_schemas,
         prep.digests, [(p.kind, p.path, p.message) for p in prep.listing.problems], prep.listing.skipped,
     )
 
@@ -263,6 +279,7 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
         paths = [opts.stdin_filename]
     cache = pcache = run_key = None
     prep = prepare(paths, opts.root, opts.config, read=True)
+    _schema_options(prep.config, opts)
     stats.files = len(prep.listing.files)
     if opts.use_cache:
         from .cache import Cache, key_of
@@ -280,10 +297,22 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
         pcache = ParseCache(previous=cache.get("files", files_key) or {})
     else:
         pcache = ParseCache()
-    loaded = load(paths, opts.root, opts.config, stdin, prepared=prep, cache=pcache)
+    # parsing allocates hundreds of thousands of acyclic containers: collecting during it
+    # is wasted work, and freezing them keeps later collections from walking them again
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        loaded = load(paths, opts.root, opts.config, stdin, prepared=prep, cache=pcache)
+    finally:
+        gc.freeze()
+        if gc_was:
+            gc.enable()
     stats.parsed = pcache.parsed if cache is not None else len(prep.contents)
     stats.from_cache = pcache.reused
-    report, internal = _check(loaded, opts, paths)
+    try:
+        report, internal = _check(loaded, opts, paths)
+    finally:
+        gc.unfreeze()  # a library caller's later collections may free this run's objects
     stats.documents = report.documents
     stats.validated += getattr(loaded.graph, "validated", 0)
     if cache is not None:

@@ -68,7 +68,7 @@ def test_tool_version_change_invalidates_everything(tree, tmp_path, monkeypatch)
     st = Stats()
     run(Options(paths=[str(tree)], use_cache=True, cache_dir=str(cache)), st)
     assert st.parsed == 5
-    monkeypatch.setattr(cache_mod, "__version__", "999.0")
+    monkeypatch.setattr(cache_mod, "code_stamp", lambda: "another build")
     st2 = Stats()
     run(Options(paths=[str(tree)], use_cache=True, cache_dir=str(cache)), st2)
     assert st2.parsed == 5 and st2.run_cache == "miss"

@@ -118,9 +118,13 @@ def test_flux_examples_have_no_errors():
     for name in REPOS:
         if not name.startswith("fluxcd+"):
             continue
-        r = subprocess.run([sys.executable, "-m", "gitlint_flux", "lint", str(CORPUS / name)],
+        r = subprocess.run([sys.executable, "-m", "gitlint_flux", "lint", "--format", "json", str(CORPUS / name)],
                            capture_output=True, text=True, timeout=120)
-        assert r.returncode == 0, (name, r.stdout)
+        assert r.returncode in (0, 1), (name, r.stderr)
+        # FLX207: hub-spoke and multi-tenancy still use helm v2beta2 / source v1beta2, removed in
+        # Flux 2.8 (each pinned in test_schema_corpus.py); nothing else is an error
+        errors = [f for f in json.loads(r.stdout)["findings"] if f["severity"] == "error" and f["rule"] != "FLX207"]
+        assert errors == [], (name, errors)
 
 
 def test_cluster_template_jinja_is_skipped():

@@ -1,0 +1,406 @@
+"""FLX2xx: every document against the schema of its kind.
+
+Schemas come from, in order: schema directories the user names, CRDs found in the
+repository (per cluster), the bundled Flux schemas, and Kubernetes' own (see
+docs/schemas.md). One pass validates everything (``gitlint_flux.schema.analysis``); each
+rule below reports one family of defects from it, so a defect gives one finding.
+"""
+
+from __future__ import annotations
+
+from ..model import ERROR, INFO, WARNING
+from .base import Rule
+
+
+class _SchemaRule(Rule):
+    def check(self, ctx):
+        from ..schema.analysis import analysis
+
+        result = analysis(ctx)
+        if result.error is not None:
+            if not result.reported_error:
+                result.reported_error = True
+                raise result.error
+            return
+        level = self.adjust_level(result)
+        for i in result.of(self.code):
+            f = self.finding(i.path, i.line, i.column, i.message, hint=i.hint, end_line=i.end_line,
+                             end_column=i.end_column, resource=i.resource)
+            f.severity = level
+            yield f
+
+    def adjust_level(self, result) -> str:
+        return self.level
+
+
+class UnknownField(_SchemaRule):
+    """A field that the kind's schema does not define.
+
+    Kubernetes drops (prunes) unknown fields of custom resources silently, or refuses the
+    object under strict field validation; either way the setting you wrote has no effect.
+    Typos (`intervall`), a field at the wrong indentation level, and fields of another API
+    version are the usual causes. The finding points at the key and names the closest valid
+    field. Fields under `x-kubernetes-preserve-unknown-fields` (a HelmRelease's `values`)
+    are free-form and never reported. A SOPS `sops:` block is not part of the object.
+
+    **Fix:** correct the spelling or the indentation, or remove the field.
+
+    Failing:
+    ```yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    spec:
+      intervall: 5m   # unknown field `spec.intervall` (did you mean `interval`?)
+    ```
+    Passing:
+    ```yaml
+    spec:
+      interval: 5m
+    ```
+    """
+
+    code = "FLX201"
+    slug = "unknown-field"
+    severity = ERROR
+
+
+class WrongType(_SchemaRule):
+    """A value of the wrong type: a string where a boolean, number, list or mapping belongs.
+
+    The API server refuses the object (`cannot unmarshal string into Go struct field`).
+    The usual causes are quotes (`"true"` is a string), YAML 1.1 words (`yes`/`on` are
+    strings for kustomize and Flux, which read YAML 1.2), and a single value where a list
+    belongs. A Flux post-build placeholder (`${REPLICAS}`) is judged after substitution with
+    the variables the repository defines, and not at all when it cannot be resolved; SOPS
+    ciphertexts (`ENC[...]`) are never judged.
+
+    **Fix:** write the value as the type the schema asks for (the finding says which).
+
+    Failing:
+    ```yaml
+    spec:
+      suspend: "true"   # must be a boolean, not the string "true"
+    ```
+    Passing:
+    ```yaml
+    spec:
+      suspend: true
+    ```
+    """
+
+    code = "FLX202"
+    slug = "wrong-type"
+    severity = ERROR
+
+
+class MissingRequiredField(_SchemaRule):
+    """A field that the schema requires is missing (or null).
+
+    The API server refuses the object. The finding points at the mapping that lacks the
+    field. A field with a schema default is not missing (the API server fills it in), nor
+    one that a parent Kustomization's `spec.patches` adds. Kustomize patches (files used
+    as `patches`, and inline strategic-merge patches) are partial by nature and are not
+    checked for required fields.
+
+    **Fix:** add the field.
+
+    Failing:
+    ```yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    spec:
+      interval: 10m
+      sourceRef:
+        kind: GitRepository   # missing required field `name` in `spec.sourceRef`
+      prune: true
+    ```
+    Passing:
+    ```yaml
+      sourceRef:
+        kind: GitRepository
+        name: flux-system
+    ```
+    """
+
+    code = "FLX203"
+    slug = "missing-required-field"
+    severity = ERROR
+
+
+class InvalidValue(_SchemaRule):
+    """A value outside what the schema allows (enum, pattern, format, range, length, duplicates).
+
+    Not one of an enum, not matching a pattern, a bad format (base64 in a Secret's `data`),
+    out of range, too long, or a duplicate item of a set-like list.
+    Flux durations (`interval`, `timeout`, `retryInterval`) must match
+    `^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$` (source timeouts allow no `h`); `5min` or `1d` are
+    refused by the API server. Enum values are case-sensitive (`GitRepository`, not
+    `Gitrepository`); the finding names the closest allowed value.
+
+    **Fix:** use a value the schema allows (the finding quotes the rule).
+
+    Failing:
+    ```yaml
+    spec:
+      interval: 5min
+      sourceRef:
+        kind: Gitrepository
+    ```
+    Passing:
+    ```yaml
+    spec:
+      interval: 5m
+      sourceRef:
+        kind: GitRepository
+    ```
+    """
+
+    code = "FLX204"
+    slug = "invalid-value"
+    severity = ERROR
+
+
+class CelRule(_SchemaRule):
+    """A CRD validation rule (`x-kubernetes-validations`, CEL) is violated.
+
+    The Flux CRDs carry rules that the schema's structure cannot express, such as "exactly
+    one of `chart` or `chartRef`" for a HelmRelease, or which STS provider a Bucket
+    provider accepts. gitlint-flux evaluates them offline after applying the schema's
+    defaults, as the API server does (a Bucket's `provider` defaults to `generic`). A rule
+    is not evaluated when a field it reads is already reported wrong (or an unknown field
+    sits beside them), on kustomize patches, nor when it depends on an unresolved
+    `${VAR}`. Rules that use functions outside the supported CEL subset are skipped
+    (docs/schemas.md).
+
+    **Fix:** follow the rule's message.
+
+    Failing:
+    ```yaml
+    apiVersion: helm.toolkit.fluxcd.io/v2
+    kind: HelmRelease
+    spec:
+      interval: 10m     # `spec`: either chart or chartRef must be set
+    ```
+    Passing:
+    ```yaml
+    spec:
+      interval: 10m
+      chartRef:
+        kind: OCIRepository
+        name: podinfo
+    ```
+    """
+
+    code = "FLX205"
+    slug = "cel-rule"
+    severity = ERROR
+
+
+class InvalidMetadata(_SchemaRule):
+    """An object's name, namespace, labels or annotations break the API server's rules.
+
+    Names are DNS-1123 subdomains for most kinds (lower case, digits, `-` and `.`, at most
+    253 characters); a Namespace name is a DNS-1123 label (no `.`, at most 63); a Service
+    name a DNS-1035 label (starts with a letter); RBAC names are path segments (`system:`
+    names are valid); a CustomResourceDefinition is named `<plural>.<group>`; a CronJob
+    name has at most 52 characters. An object without `name` needs a valid
+    `generateName`. `namespace` is a DNS-1123 label. Label and annotation keys are
+    `[prefix/]name` with a DNS subdomain prefix and a name of at most 63 characters; label
+    values at most 63 characters of letters, digits, `-`, `_`, `.`. Names after kustomize's
+    `namePrefix`/`nameSuffix` are checked too; unresolved `${VAR}` placeholders are not.
+
+    **Fix:** rename as the finding says.
+
+    Failing:
+    ```yaml
+    kind: Namespace
+    metadata:
+      name: My_Apps
+      labels:
+        app.kubernetes.io/part-of: my apps
+    ```
+    Passing:
+    ```yaml
+    kind: Namespace
+    metadata:
+      name: my-apps
+      labels:
+        app.kubernetes.io/part-of: my-apps
+    ```
+    """
+
+    code = "FLX206"
+    slug = "invalid-metadata"
+    severity = ERROR
+
+
+class RemovedApiVersion(_SchemaRule):
+    """The document's `apiVersion` was removed (or never served) by the targeted Flux or Kubernetes.
+
+    Flux: every `v1beta1` (source, kustomize, notification, image) and `helm/v2beta1` were
+    removed in Flux 2.7; source/kustomize `v1beta2` and `helm/v2beta2` in 2.8; image and
+    notification `v1beta2` in 2.9 (Alert and Provider are served as `v1beta3`). Kubernetes:
+    APIs removed up to the target version (`--kubernetes-version`, default the newest
+    known), e.g. `extensions/v1beta1` and `networking.k8s.io/v1beta1` Ingress (1.22),
+    `batch/v1beta1` CronJob, `policy/v1beta1` PodSecurityPolicy and PodDisruptionBudget
+    (1.25), `autoscaling/v2beta2` (1.26). The API server answers "no matches for kind", so
+    nothing of the Kustomization applies. A version that a known Flux or Kubernetes group
+    never served (`helm.toolkit.fluxcd.io/v3`), a kind it does not have (`apps/v1`
+    `Deploymnet`), and a version the cluster's own CRD does not serve are reported too,
+    for applied documents.
+    Such a document gets this finding only: it is not validated further, and not reported
+    as lacking a schema. When the repository's own `gotk-components.yaml` still serves the
+    version, FLX208 reports it instead.
+
+    **Fix:** `flux migrate -f <path>` rewrites Flux manifests to the current versions;
+    for Kubernetes kinds change `apiVersion` to the replacement named and review the
+    fields that changed.
+
+    Failing:
+    ```yaml
+    apiVersion: helm.toolkit.fluxcd.io/v2beta1
+    kind: HelmRelease
+    ```
+    Passing:
+    ```yaml
+    apiVersion: helm.toolkit.fluxcd.io/v2
+    kind: HelmRelease
+    ```
+    """
+
+    code = "FLX207"
+    slug = "removed-api-version"
+    severity = ERROR
+
+
+class DeprecatedApiVersion(_SchemaRule):
+    """The document's `apiVersion` is deprecated: the cluster still serves it, the next upgrade will not.
+
+    Reported when a Flux version that current Flux removed is still served by the
+    repository's own CRDs (an older `gotk-components.yaml` in the same cluster), and when a
+    CRD marks the version `deprecated`. The document is validated against the CRD that
+    serves it.
+
+    **Fix:** `flux migrate -f <path>` (Flux CLI) rewrites the manifests; then upgrade
+    Flux (`flux install --export > gotk-components.yaml`).
+
+    Failing: `apiVersion: source.toolkit.fluxcd.io/v1beta2` with a `gotk-components.yaml`
+    of Flux 2.7 in the repository.
+
+    Passing: `apiVersion: source.toolkit.fluxcd.io/v1`.
+    """
+
+    code = "FLX208"
+    slug = "deprecated-api-version"
+    severity = WARNING
+
+
+class NoSchema(_SchemaRule):
+    """No schema is known for a kind, so its documents are not validated (once per kind).
+
+    gitlint-flux knows the Flux kinds (bundled), Kubernetes' own kinds (from
+    kubernetes-validate), every CRD found in the repository, and the schema directories you
+    name. Anything else (a CRD installed by a Helm chart, for instance) is reported here,
+    once, at its first document. With `--strict-schemas` (configuration `strict-schemas:
+    true`) this is an error.
+
+    **Fix:** vendor the CRD into the repository (e.g. next to the HelmRelease that installs
+    the operator), or point `--schema-location` (configuration `schema-locations:`) at a
+    directory of JSON schemas in flux-schema's layout (`{group}/{kind}_{version}.json`) or
+    kubeconform's (`{kind}-{group}-{version}.json`); or disable this rule.
+
+    Failing: `apiVersion: cert-manager.io/v1`, `kind: Certificate` with no cert-manager CRD
+    in the repository.
+
+    Passing: the cert-manager CRDs committed under `infrastructure/crds/`.
+    """
+
+    code = "FLX209"
+    slug = "no-schema"
+    severity = INFO
+
+    def adjust_level(self, result) -> str:
+        if result.settings.strict and self.level == self.severity:
+            return ERROR
+        return self.level
+
+
+class KustomizationField(_SchemaRule):
+    """A kustomization file has an unknown field, a wrong type or value, or a wrong `apiVersion`.
+
+    kustomize decodes `kustomization.yaml` strictly: an unknown field (`resource:` for
+    `resources:`, `patchesStrategicMerges:`) fails the whole build, so Flux applies nothing
+    of it. Field names match case-insensitively, as kustomize matches them. A Kustomization
+    must be `kustomize.config.k8s.io/v1beta1`, a Component `kustomize.config.k8s.io/v1alpha1`.
+
+    **Fix:** correct the field (the finding names the closest valid one).
+
+    Failing:
+    ```yaml
+    apiVersion: kustomize.config.k8s.io/v1beta1
+    kind: Kustomization
+    resource:
+      - deployment.yaml
+    ```
+    Passing:
+    ```yaml
+    resources:
+      - deployment.yaml
+    ```
+    """
+
+    code = "FLX210"
+    slug = "kustomization-field"
+    severity = ERROR
+
+
+class KustomizationDeprecatedField(_SchemaRule):
+    """A kustomization file uses a deprecated field.
+
+    kustomize v5 still reads them but warns, and will drop them: `bases` (use
+    `resources`), `patchesStrategicMerge` and `patchesJson6902` (use `patches`),
+    `commonLabels` (use `labels` with `includeSelectors: true`, or `false` to keep
+    selectors unchanged), `vars` (use `replacements`), `imageTags` (use `images`),
+    `helmChartInflationGenerator` (use `helmCharts`), a generator's `env` (use `envs`).
+
+    **Fix:** `kustomize edit fix` rewrites most of them; or move the entries by hand.
+
+    Failing:
+    ```yaml
+    patchesStrategicMerge:
+      - replicas.yaml
+    ```
+    Passing:
+    ```yaml
+    patches:
+      - path: replicas.yaml
+    ```
+    """
+
+    code = "FLX211"
+    slug = "kustomization-deprecated-field"
+    severity = WARNING
+
+
+class KustomizationHelmCharts(_SchemaRule):
+    """A kustomization file that a Flux Kustomization builds uses `helmCharts`.
+
+    kustomize-controller runs kustomize without Helm support, so the build fails with
+    "must specify --enable-helm" and nothing of the Kustomization applies. Kustomization
+    files that only a local `kustomize build --enable-helm` uses are not reported.
+
+    **Fix:** deploy the chart with a Flux HelmRelease (with a HelmRepository or
+    OCIRepository source), or render it into plain manifests.
+
+    Failing (under a Flux Kustomization's path):
+    ```yaml
+    helmCharts:
+      - name: podinfo
+        repo: https://stefanprodan.github.io/podinfo
+    ```
+    Passing: a HelmRelease with `chart.spec.chart: podinfo` and a HelmRepository source.
+    """
+
+    code = "FLX212"
+    slug = "kustomization-helm-charts"
+    severity = ERROR
