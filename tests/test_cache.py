@@ -127,3 +127,33 @@ def test_parallel_parse_gives_identical_output(tree, monkeypatch):
     parallel = run(Options(paths=[str(tree)]))[0]
     from gitlint_flux.report.json import as_dict
     assert as_dict(single) == as_dict(parallel)
+
+
+SAVE_PATH_PROBE = """
+import sys
+from gitlint_flux.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("jsonschema", "ruamel", "celpy", "kubernetes_validate")
+               or m.startswith("gitlint_flux.schema"))
+print("HEAVY:" + ",".join(heavy), file=sys.stderr)
+"""
+
+
+def _heavy(args, stdin=None):
+    r = subprocess.run([sys.executable, "-c", SAVE_PATH_PROBE, *args], input=stdin, capture_output=True,
+                       text=True, timeout=60)
+    line = next(x for x in r.stderr.splitlines() if x.startswith("HEAVY:"))
+    return line[len("HEAVY:"):]
+
+
+def test_save_path_imports_nothing_heavy(tree, tmp_path):
+    assert _heavy(["--version"]) == ""
+    assert _heavy(["rules"]) == ""
+    assert _heavy(["explain", "FLX201"]) == ""
+    target = tree / "apps" / "a.yaml"
+    args = ["lint", "--cache-dir", str(tmp_path / "c"), "--root", str(tree), "--stdin-filename", str(target), "-"]
+    assert _heavy(args, target.read_text()) != ""  # the first check validates: schemas are loaded
+    assert _heavy(args, target.read_text()) == ""  # the same buffer again: the cached result
