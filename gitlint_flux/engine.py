@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 from . import __version__
 from .config import Config, load_config
-from .graph import NOT_APPLIED, Graph
 from .load import (
     KUSTOMIZATION_NAMES, Listing, ParseCache, find_root, git_toplevel, list_files, load_tree, parse_text, read_bytes,
 )
@@ -82,6 +81,8 @@ class Context:
     def applied(self, kinds: tuple[str, ...] | None = None):
         """Objects as Flux applies them, in every real scope (a document applied in two
         clusters comes twice; findings are deduplicated by location)."""
+        from .graph import NOT_APPLIED
+
         for scope in self.graph.scopes.values():
             if scope.name == NOT_APPLIED:
                 continue
@@ -172,21 +173,21 @@ def load(paths: list[str], root_opt: str | None, config_opt: str | None,
                                cache=cache, listing=listing, contents=prepared.contents)
     if stdin is not None:
         _inject_stdin(root, files, stdin[0], stdin[1], config)
+    from .graph import Graph
+
     graph = Graph(root, files, config.roots, config.sources, sourceignores=listing.sourceignores).build()
     return Loaded(root, config, files, listing, graph)
 
 
 @dataclass
 class Prepared:
-    """Root, configuration and file listing, with the bytes of every YAML file read once
-    (they key the run cache and feed the parser)."""
+    """Root, configuration and file listing, and (once read) the bytes of every YAML file."""
 
     root: str
     in_git: bool
     config: Config
     listing: Listing
     contents: dict[str, bytes] = field(default_factory=dict)
-    digests: list[tuple] = field(default_factory=list)
 
 
 def prepare(paths: list[str], root_opt: str | None, config_opt: str | None, read: bool = False) -> Prepared:
@@ -195,28 +196,46 @@ def prepare(paths: list[str], root_opt: str | None, config_opt: str | None, read
     config = load_config(root, top, config_opt)
     listing = list_files(root, in_git)
     prep = Prepared(root, in_git, config, listing)
-    if not read:
-        return prep
+    if read:
+        read_contents(prep)
+    return prep
+
+
+def stat_signature(prep: Prepared) -> list[tuple]:
+    """Size, modification and change times and inode of every YAML and `.sourceignore`
+    file: a write to any of them changes the change time, so the run is recomputed. A file
+    changed in the last seconds may be written again within the file system's timestamp
+    granularity: its content is hashed instead (git's "racily clean" rule)."""
+    import time
+
     from .cache import digest
 
-    for rel, abspath in listing.files:
-        if config.excluded(rel):
-            prep.digests.append((rel, "excluded"))
-            continue
-        probe = SourceFile(rel, abspath)
-        data = read_bytes(probe, config.max_file_size)
-        if data is None:  # too large or unreadable: read again (and reported) by the loader
-            prep.digests.append((rel, "unread", probe.size, [p.message for p in probe.problems]))
-            continue
-        prep.contents[rel] = data
-        prep.digests.append((rel, digest(data)))
-    for rel in listing.sourceignores:
+    recent = time.time_ns() - 3_000_000_000
+    out = []
+    paths = [(rel, abspath) for rel, abspath in prep.listing.files]
+    paths += [(rel, os.path.join(prep.root, rel)) for rel in prep.listing.sourceignores]
+    for rel, abspath in paths:
         try:
-            with open(os.path.join(root, rel), "rb") as fh:
-                prep.digests.append((rel, digest(fh.read())))
-        except OSError:
-            prep.digests.append((rel, "error"))
-    return prep
+            st = os.stat(abspath)
+            if st.st_ctime_ns >= recent or st.st_mtime_ns >= recent:
+                with open(abspath, "rb") as fh:
+                    out.append((rel, digest(fh.read())))
+            else:
+                out.append((rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+        except OSError as exc:
+            out.append((rel, "error", exc.errno))
+    return out
+
+
+def read_contents(prep: Prepared) -> None:
+    """Read every YAML file once (the parser and the file cache use the bytes)."""
+    config = prep.config
+    for rel, abspath in prep.listing.files:
+        if config.excluded(rel):
+            continue
+        data = read_bytes(SourceFile(rel, abspath), config.max_file_size)
+        if data is not None:  # too large or unreadable: the loader reports it
+            prep.contents[rel] = data
 
 
 def _schema_options(config: Config, opts: "Options") -> None:
@@ -261,7 +280,7 @@ def _run_key(prep: Prepared, opts: "Options", paths: list[str]) -> str:
         __version__, prep.root, sorted(os.path.realpath(p) for p in paths), opts.stdin_filename, opts.stdin_text,
         opts.inline_suppressions, sorted(opts.baseline or ()), opts.debug, inputs, prep.listing.names, links,
         config.schema_locations, config.kubernetes_version, config.strict_schemas,
-        prep.digests, [(p.kind, p.path, p.message) for p in prep.listing.problems], prep.listing.skipped,
+        stat_signature(prep), [(p.kind, p.path, p.message) for p in prep.listing.problems], prep.listing.skipped,
     )
 
 
@@ -278,7 +297,7 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
         stdin = (opts.stdin_filename, opts.stdin_text or "")
         paths = [opts.stdin_filename]
     cache = pcache = run_key = None
-    prep = prepare(paths, opts.root, opts.config, read=True)
+    prep = prepare(paths, opts.root, opts.config)
     _schema_options(prep.config, opts)
     stats.files = len(prep.listing.files)
     if opts.use_cache:
@@ -290,13 +309,14 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
         if hit is not None:
             report, internal, cached_stats = hit
             stats.documents, stats.run_cache = cached_stats, "hit"
-            stats.from_cache = len(prep.contents)
+            stats.from_cache = stats.files
             return report, internal
         stats.run_cache = "miss"
         files_key = key_of("files", prep.root)
         pcache = ParseCache(previous=cache.get("files", files_key) or {})
     else:
         pcache = ParseCache()
+    read_contents(prep)
     # parsing allocates hundreds of thousands of acyclic containers: collecting during it
     # is wasted work, and freezing them keeps later collections from walking them again
     gc_was = gc.isenabled()

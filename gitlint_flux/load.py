@@ -14,7 +14,6 @@ import subprocess
 from dataclasses import dataclass, field
 
 from .model import Document, Problem, SourceFile, YMap, YSeq
-from .yamlcompose import compose_all
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -311,6 +310,8 @@ def decode_and_parse(sf: SourceFile, data: bytes, cache: ParseCache | None) -> N
 
 
 def parse_text(sf: SourceFile, text: str) -> None:
+    from .yamlcompose import compose_all  # not needed on a cached run
+
     rel = sf.path
     docs, errors = compose_all(text)
     for e in errors:
