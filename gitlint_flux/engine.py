@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import time
 import traceback
 from dataclasses import dataclass, field
 
@@ -47,10 +48,14 @@ class Stats:
     documents: int = 0
     validated: int = 0
     run_cache: str = "off"  # off, hit, miss
+    timings: dict = field(default_factory=dict)  # stage -> seconds
 
     def render(self) -> str:
-        return (f"stats: {self.files} files listed, {self.parsed} parsed, {self.from_cache} from cache, "
+        line = (f"stats: {self.files} files listed, {self.parsed} parsed, {self.from_cache} from cache, "
                 f"{self.documents} documents, {self.validated} validated, run cache {self.run_cache}")
+        if self.timings:
+            line += "\ntimings: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in self.timings.items())
+        return line
 
 
 class Context:
@@ -159,7 +164,9 @@ class Loaded:
     config: Config
     files: dict[str, SourceFile]
     listing: Listing
-    graph: Graph
+    graph: "Graph"
+    timings: dict = field(default_factory=dict)
+    validated: int = 0
 
 
 def load(paths: list[str], root_opt: str | None, config_opt: str | None,
@@ -169,14 +176,16 @@ def load(paths: list[str], root_opt: str | None, config_opt: str | None,
     if prepared is None:
         prepared = prepare(paths, root_opt, config_opt)
     root, config, listing = prepared.root, prepared.config, prepared.listing
+    t0 = time.perf_counter()
     files, listing = load_tree(root, prepared.in_git, config.max_file_size, exclude=config.excluded,
                                cache=cache, listing=listing, contents=prepared.contents)
     if stdin is not None:
         _inject_stdin(root, files, stdin[0], stdin[1], config)
+    t1 = time.perf_counter()
     from .graph import Graph
 
     graph = Graph(root, files, config.roots, config.sources, sourceignores=listing.sourceignores).build()
-    return Loaded(root, config, files, listing, graph)
+    return Loaded(root, config, files, listing, graph, {"parse": t1 - t0, "graph": time.perf_counter() - t1})
 
 
 @dataclass
@@ -297,8 +306,10 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
         stdin = (opts.stdin_filename, opts.stdin_text or "")
         paths = [opts.stdin_filename]
     cache = pcache = run_key = None
+    t_start = time.perf_counter()
     prep = prepare(paths, opts.root, opts.config)
     _schema_options(prep.config, opts)
+    stats.timings["list+config"] = time.perf_counter() - t_start
     stats.files = len(prep.listing.files)
     if opts.use_cache:
         from .cache import Cache, key_of
@@ -316,7 +327,9 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
         pcache = ParseCache(previous=cache.get("files", files_key) or {})
     else:
         pcache = ParseCache()
+    t = time.perf_counter()
     read_contents(prep)
+    stats.timings["read"] = time.perf_counter() - t
     # parsing allocates hundreds of thousands of acyclic containers: collecting during it
     # is wasted work, and freezing them keeps later collections from walking them again
     gc_was = gc.isenabled()
@@ -329,17 +342,21 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
             gc.enable()
     stats.parsed = pcache.parsed if cache is not None else len(prep.contents)
     stats.from_cache = pcache.reused
+    stats.timings.update(loaded.timings)
     try:
         report, internal = _check(loaded, opts, paths)
     finally:
         gc.unfreeze()  # a library caller's later collections may free this run's objects
+    stats.timings.update(loaded.timings)
     stats.documents = report.documents
-    stats.validated += getattr(loaded.graph, "validated", 0)
+    stats.validated = loaded.validated
     if cache is not None:
+        t = time.perf_counter()
         if pcache.parsed or set(pcache.fresh) != set(pcache.previous):
             cache.put("files", files_key, pcache.fresh)
         if not internal:
             cache.put("runs", run_key, (report, internal, report.documents))
+        stats.timings["cache write"] = time.perf_counter() - t
     return report, internal
 
 
@@ -375,8 +392,10 @@ def _check(loaded: Loaded, opts: Options, paths: list[str]) -> tuple[RunReport, 
             instances.append(CustomPolicy(spec, src, setting.severity if setting else None))
     findings: list[Finding] = []
     internal = False
+    spent = {"schema": 0.0, "rules": 0.0}
     for rule in instances:
         ctx.current = None
+        t = time.perf_counter()
         try:
             findings.extend(rule.check(ctx))
         except Exception as exc:  # a rule bug must not stop the run
@@ -389,6 +408,10 @@ def _check(loaded: Loaded, opts: Options, paths: list[str]) -> tuple[RunReport, 
             ie = rules["FLX000"]()
             findings.append(ie.finding(where.path if where else ".", where.line if where else 1,
                                        where.column if where else 1, msg, resource=resource_of(where)))
+        spent["schema" if rule.code.startswith("FLX2") else "rules"] += time.perf_counter() - t
+    loaded.timings.update(spent)
+    memo = ctx.__dict__.get("_gitlint_flux_schema_analysis")
+    loaded.validated = memo.stats.get("documents", 0) if memo is not None and hasattr(memo, "stats") else 0
 
     findings = _dedupe(f for f in findings if not config.excluded(f.path))
     if opts.inline_suppressions:

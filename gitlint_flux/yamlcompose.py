@@ -251,7 +251,7 @@ class _Abort(Exception):
 def _compose_document(get, errors):
     """Compose one document; the DocumentStartEvent has been consumed."""
     anchors: dict[str, tuple[object, int]] = {}
-    # frame: [container, is_map, pending_key, key_line, key_col, weight, anchor, merges, explicit]
+    # frame: [container, is_map, pending_key, key_line, key_col, weight, anchor, merges, unused]
     stack: list[list] = []
     root = None
     root_line = root_col = 1
@@ -282,11 +282,10 @@ def _compose_document(get, errors):
                 if key is _MERGE:
                     fr[7].append((value, l, c))
                     return
-                if key in fr[8]:
+                if key in cont:
                     first = cont.pos[key][0]
                     errors.append(ComposeError("duplicate-key", f'mapping key "{key}" already defined at line {first}',
                                                fr[3], fr[4]))
-                fr[8].add(key)
                 cont[key] = value
                 cont.pos[key] = (fr[3], fr[4], l, c, el, ec)
         else:
@@ -300,10 +299,48 @@ def _compose_document(get, errors):
         if cls is _SCALAR:
             written += 1
             expanded += 1
-            plain_merge[0] = ev.style == "" or ev.style is None
+            style = ev.style
+            plain = style == "" or style is None
+            if stack and not ev.anchor:
+                # the common case, inlined: a key or a value of a mapping, an item of a sequence
+                fr = stack[-1]
+                fr[5] += 1
+                sm = ev.start_mark
+                if fr[1]:
+                    if fr[2] is _MERGE_PENDING:
+                        if ev.tag is None:
+                            # a mapping key: kept as written (as go-yaml compares keys), so `1`
+                            # and `true` stay distinct and every key is a string, as in JSON
+                            key = ev.value
+                            fr[2] = _MERGE if (key == "<<" and plain) else key
+                        else:
+                            fr[2] = _key_repr(_scalar(ev))
+                        fr[3] = sm.line + 1
+                        fr[4] = sm.column + 1
+                        continue
+                    key = fr[2]
+                    fr[2] = _MERGE_PENDING
+                    value = (resolve_plain(ev.value) if ev.tag is None else _scalar(ev)) if plain else _scalar(ev)
+                    em = ev.end_mark
+                    if key is _MERGE:
+                        fr[7].append((value, sm.line + 1, sm.column + 1))
+                        continue
+                    cont = fr[0]
+                    if key in cont:
+                        errors.append(ComposeError("duplicate-key",
+                                                   f'mapping key "{key}" already defined at line {cont.pos[key][0]}',
+                                                   fr[3], fr[4]))
+                    cont[key] = value
+                    cont.pos[key] = (fr[3], fr[4], sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)
+                    continue
+                value = (resolve_plain(ev.value) if ev.tag is None else _scalar(ev)) if plain else _scalar(ev)
+                em = ev.end_mark
+                cont = fr[0]
+                cont.append(value)
+                cont.pos.append((sm.line + 1, sm.column + 1, em.line + 1, em.column + 1))
+                continue
+            plain_merge[0] = plain
             if stack and stack[-1][1] and stack[-1][2] is _MERGE_PENDING and ev.tag is None:
-                # a mapping key: kept as written (as go-yaml compares keys), so `1` and
-                # `true` stay distinct and every key is a string, as in JSON
                 value = ev.value
             else:
                 value = _scalar(ev)
@@ -321,12 +358,12 @@ def _compose_document(get, errors):
             sm = ev.start_mark
             is_map = cls is _MSTART
             cont = YMap(sm.line + 1, sm.column + 1) if is_map else YSeq(sm.line + 1, sm.column + 1)
-            stack.append([cont, is_map, _MERGE_PENDING, 0, 0, 1, ev.anchor, [], set()])
+            stack.append([cont, is_map, _MERGE_PENDING, 0, 0, 1, ev.anchor, [], None])
         elif cls is _MEND or cls is _SEND:
             fr = stack.pop()
             cont = fr[0]
             if fr[1] and fr[7]:
-                _apply_merges(cont, fr[7], fr[8], errors)
+                _apply_merges(cont, fr[7], errors)
             if fr[6]:
                 anchors[fr[6]] = (cont, fr[5])
             em = ev.end_mark
@@ -360,7 +397,7 @@ def _compose_document(get, errors):
 _MERGE_PENDING = object()
 
 
-def _apply_merges(cont: YMap, merges, explicit, errors):
+def _apply_merges(cont: YMap, merges, errors):
     """Apply ``<<`` values: explicit keys win; among merged maps, the first wins."""
     sources = []
     for value, l, c in merges:
