@@ -91,7 +91,21 @@ def _use_color(args) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """The command line. Called without arguments (the installed script), it ends the
+    process itself once the output is flushed: freeing a large run's objects one by one at
+    interpreter exit would cost more than the rest of a cached run."""
+    if argv is None:
+        code = _main(list(sys.argv[1:]))
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BrokenPipeError:
+            pass
+        os._exit(code)
+    return _main(list(argv))
+
+
+def _main(argv: list[str]) -> int:
     if argv and argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
         argv.insert(0, "lint")
     elif not argv:
