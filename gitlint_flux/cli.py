@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     process itself once the output is flushed: freeing a large run's objects one by one at
     interpreter exit would cost more than the rest of a cached run."""
     if argv is None:
-        code = _main(list(sys.argv[1:]))
+        code = _main(list(sys.argv[1:]), exits_after=True)
         try:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -105,12 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     return _main(list(argv))
 
 
-def _main(argv: list[str]) -> int:
+def _main(argv: list[str], exits_after: bool = False) -> int:
     if argv and argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
         argv.insert(0, "lint")
     elif not argv:
         argv = ["lint"]
     args = _parser().parse_args(argv)
+    args.exits_after = exits_after
     try:
         if args.command == "rules":
             return _rules()
@@ -180,7 +181,7 @@ def _lint(args) -> int:
     opts = Options(paths=paths, root=args.root, config=args.config, debug=args.debug,
                    stdin_filename=args.stdin_filename, stdin_text=stdin_text,
                    inline_suppressions=not args.no_inline_suppressions, baseline=baseline,
-                   use_cache=not args.no_cache, cache_dir=args.cache_dir,
+                   use_cache=not args.no_cache, cache_dir=args.cache_dir, freeze_gc=args.exits_after,
                    schema_locations=args.schema_location, kubernetes_version=args.kubernetes_version,
                    strict_schemas=args.strict_schemas)
     stats = Stats()

@@ -72,6 +72,7 @@ class Config:
     extends: str = "recommended"
     exclude: list[str] = field(default_factory=list)
     roots: list[str] = field(default_factory=list)
+    roots_at: list[tuple[int, int]] = field(default_factory=list)  # line, column of each entry
     sources: dict[str, str] = field(default_factory=dict)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     rules: dict[str, RuleSetting] = field(default_factory=dict)
@@ -161,6 +162,10 @@ def parse_config(path: str, data: object) -> Config:
     cfg = Config(path=path)
     cfg.exclude = _str_list(path, "exclude", data.get("exclude"))
     cfg.roots = _str_list(path, "roots", data.get("roots"))
+    seq = data.get("roots")
+    pos = getattr(seq, "pos", None)
+    cfg.roots_at = [(p[0], p[1]) for p in pos] if isinstance(pos, list) and len(pos) == len(cfg.roots) else \
+        [(1, 1)] * len(cfg.roots)
     sources = data.get("sources") or {}
     if not isinstance(sources, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in sources.items()):
         raise ConfigError(f"{path}: `sources` must map 'GitRepository/<namespace>/<name>' to a directory")

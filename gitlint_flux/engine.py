@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import stat as stat_mod
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -33,6 +34,9 @@ class Options:
     baseline: set[str] | None = None  # fingerprints of findings to leave out
     use_cache: bool = False
     cache_dir: str | None = None
+    #: freeze the parsed objects out of the garbage collector's reach: for a process that
+    #: ends after one run (the CLI), never for a library caller
+    freeze_gc: bool = False
     schema_locations: list[str] = field(default_factory=list)  # --schema-location: before the configuration's
     kubernetes_version: str | None = None  # --kubernetes-version: overrides the configuration
     strict_schemas: bool = False  # --strict-schemas
@@ -137,6 +141,30 @@ def _names(target: str | None, sel: list[str]) -> bool:
     return target is not None and (_in_selection(target, sel) or any(_in_selection(s, [target]) for s in sel))
 
 
+def _clamp_positions(findings: list[Finding], files: dict[str, SourceFile]) -> None:
+    """Keep every position inside its file: libyaml's end-of-stream mark of a file without
+    a final newline lies one line past its end."""
+    lines: dict[str, list[str]] = {}
+    for f in findings:
+        sf = files.get(f.path)
+        if sf is None or sf.text is None:
+            continue
+        ls = lines.get(f.path)
+        if ls is None:
+            ls = sf.text.splitlines() or [""]
+            if sf.text.endswith(("\n", "\r")):
+                ls.append("")  # the empty line after the final line break is a position too
+            lines[f.path] = ls
+        n = len(ls)
+        if f.line > n:
+            f.line, f.column = n, len(ls[-1]) + 1
+        f.column = min(f.column, len(ls[f.line - 1]) + 1)
+        if f.end_line is not None and f.end_line > n:
+            f.end_line, f.end_column = n, len(ls[-1]) + 1
+        if f.end_line is not None and f.end_column is not None:
+            f.end_column = min(f.end_column, len(ls[f.end_line - 1]) + 1)
+
+
 def _dedupe(findings) -> list[Finding]:
     """One finding per rule, place and message (an object applied in two clusters is
     judged twice)."""
@@ -184,8 +212,18 @@ def load(paths: list[str], root_opt: str | None, config_opt: str | None,
     t1 = time.perf_counter()
     from .graph import Graph
 
-    graph = Graph(root, files, config.roots, config.sources, sourceignores=listing.sourceignores).build()
+    graph = Graph(root, files, _located_roots(root, config), config.sources,
+                  sourceignores=listing.sourceignores).build()
     return Loaded(root, config, files, listing, graph, {"parse": t1 - t0, "graph": time.perf_counter() - t1})
+
+
+def _located_roots(root: str, config: Config) -> list:
+    """`roots:` entries with the configuration file position that names them."""
+    if not config.path or not config.roots:
+        return list(config.roots)
+    rel = os.path.relpath(os.path.abspath(config.path), root).replace(os.sep, "/")
+    at = config.roots_at or [(1, 1)] * len(config.roots)
+    return [(r, rel, line, col) for r, (line, col) in zip(config.roots, at)]
 
 
 @dataclass
@@ -226,7 +264,8 @@ def stat_signature(prep: Prepared) -> list[tuple]:
     for rel, abspath in paths:
         try:
             st = os.stat(abspath)
-            if st.st_ctime_ns >= recent or st.st_mtime_ns >= recent:
+            if (st.st_ctime_ns >= recent or st.st_mtime_ns >= recent) and stat_mod.S_ISREG(st.st_mode) \
+                    and st.st_size <= prep.config.max_file_size and _inside(prep.root, abspath):
                 with open(abspath, "rb") as fh:
                     out.append((rel, digest(fh.read())))
             else:
@@ -234,6 +273,11 @@ def stat_signature(prep: Prepared) -> list[tuple]:
         except OSError as exc:
             out.append((rel, "error", exc.errno))
     return out
+
+
+def _inside(root: str, path: str) -> bool:
+    real = os.path.realpath(path)
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def read_contents(prep: Prepared) -> None:
@@ -337,16 +381,14 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
     try:
         loaded = load(paths, opts.root, opts.config, stdin, prepared=prep, cache=pcache)
     finally:
-        gc.freeze()
+        if opts.freeze_gc:
+            gc.freeze()
         if gc_was:
             gc.enable()
     stats.parsed = pcache.parsed if cache is not None else len(prep.contents)
     stats.from_cache = pcache.reused
     stats.timings.update(loaded.timings)
-    try:
-        report, internal = _check(loaded, opts, paths)
-    finally:
-        gc.unfreeze()  # a library caller's later collections may free this run's objects
+    report, internal = _check(loaded, opts, paths)
     stats.timings.update(loaded.timings)
     stats.documents = report.documents
     stats.validated = loaded.validated
@@ -413,6 +455,7 @@ def _check(loaded: Loaded, opts: Options, paths: list[str]) -> tuple[RunReport, 
     memo = ctx.__dict__.get("_gitlint_flux_schema_analysis")
     loaded.validated = memo.stats.get("documents", 0) if memo is not None and hasattr(memo, "stats") else 0
 
+    _clamp_positions(findings, files)
     findings = _dedupe(f for f in findings if not config.excluded(f.path))
     if opts.inline_suppressions:
         findings = _apply_suppressions(findings, files, linted, config, rules)

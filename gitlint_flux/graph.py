@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import stat as stat_mod
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -185,8 +186,14 @@ class Graph:
                     paths.append(os.path.relpath(os.path.join(dirpath, ".sourceignore"), self.root).replace(os.sep, "/"))
         for rel in sorted(paths):
             base = rel.rpartition("/")[0]
+            full = os.path.join(self.root, rel)
             try:
-                with open(os.path.join(self.root, rel), encoding="utf-8", errors="replace") as fh:
+                st = os.stat(full)
+                # a regular file inside the repository, of a sane size (not a FIFO, not a
+                # link out of the repository, not a generated 60 MB file)
+                if not stat_mod.S_ISREG(st.st_mode) or st.st_size > 1024 * 1024 or not self.resolver.contained(rel):
+                    continue
+                with open(full, encoding="utf-8", errors="replace") as fh:
                     pats.extend(parse_patterns(fh.read(), base))
             except OSError:
                 pass
@@ -210,8 +217,11 @@ class Graph:
         return doc
 
     def _synthetic_root(self, kind: str, anchor: Document | None, anchor_path: str, sync_path: str,
-                        source_kind: str, url: str, ref: str, namespace: str = "flux-system") -> None:
+                        source_kind: str, url: str, ref: str, namespace: str = "flux-system",
+                        where: tuple | None = None) -> None:
         line, col = (anchor.line, anchor.column) if anchor is not None else (1, 1)
+        if where is not None:
+            anchor_path, line, col = where
         if anchor is not None and kind in ("FluxInstance", "flux-instance-chart"):
             loc = anchor.loc("spec", "sync") if kind == "FluxInstance" else anchor.loc("spec", "values", "instance", "sync")
             line, col = loc.line, loc.column
@@ -246,7 +256,7 @@ class Graph:
         source_key = None
         sref = spec.get("sourceRef")
         if isinstance(sref, dict):
-            source_key = (sref.get("kind", "GitRepository"), sref.get("namespace") or ns, sref.get("name", ""))
+            source_key = (_s(sref.get("kind"), "GitRepository"), _s(sref.get("namespace"), ns), _s(sref.get("name")))
         root = Root(a, kind, rel, source_key)
         scope.root = root
         self.roots.append(root)
@@ -295,9 +305,13 @@ class Graph:
                     ns = doc.spec.get("targetNamespace") or doc.namespace or "flux-system"
                     self._root_from_sync("flux-instance-chart", doc, sync, ns if isinstance(ns, str) else "flux-system")
         for entry in self._config_roots:
+            # a plain path, or (path, configuration file, line, column) to locate findings
+            where = None
+            if isinstance(entry, tuple):
+                entry, where = entry[0], entry[1:]
             p = posixpath.normpath(str(entry).strip("/")) if str(entry).strip("/") else "."
             self._synthetic_root("config", None, p if p != "." else "", "./" + p if p != "." else "./",
-                                 "GitRepository", "", "")
+                                 "GitRepository", "", "", where=where)
         for key, path in self._config_sources.items():
             parts = [p for p in str(key).split("/") if p]
             if len(parts) == 2:
@@ -401,7 +415,9 @@ class Graph:
         if not isinstance(sref, dict):
             return []
         skind = sref.get("kind") if isinstance(sref.get("kind"), str) else ""
-        skey = (skind, sref.get("namespace") or ks.namespace, sref.get("name") or "")
+        sns = sref.get("namespace") if isinstance(sref.get("namespace"), str) and sref.get("namespace") else ks.namespace
+        sname = sref.get("name") if isinstance(sref.get("name"), str) else ""
+        skey = (skind, sns, sname)
         src = self._local(skey)
         if src is None:
             if skind == "GitRepository":
@@ -430,7 +446,7 @@ class Graph:
         target_ns = spec.get("targetNamespace") if isinstance(spec.get("targetNamespace"), str) else None
         tscope = self._scope_for(scope, ks)
         patches = spec.get("patches") if isinstance(spec.get("patches"), list) else None
-        flux_images = tuple(i for i in spec.get("images") or () if isinstance(i, dict) and isinstance(i.get("name"), str))
+        flux_images = tuple(i for i in (spec.get("images") if isinstance(spec.get("images"), list) else ()) if isinstance(i, dict) and isinstance(i.get("name"), str))
         variables, complete = self._variables(scope, ks)
         out = []
         for b in built:
@@ -465,7 +481,7 @@ class Graph:
             return None, True
         out: dict[str, str | None] = {}
         complete = True
-        for ref in pb.get("substituteFrom") or ():
+        for ref in _list(pb.get("substituteFrom")):
             if not isinstance(ref, dict) or not isinstance(ref.get("name"), str):
                 continue
             kind = ref.get("kind") if ref.get("kind") in ("ConfigMap", "Secret") else "ConfigMap"
@@ -502,7 +518,7 @@ class Graph:
         for ks in kss:
             spec = ks.spec
             sref = spec.get("sourceRef")
-            if not isinstance(sref, dict) or sref.get("kind") not in ("GitRepository", None):
+            if not isinstance(sref, dict) or _s(sref.get("kind"), "GitRepository") != "GitRepository":
                 continue
             path = spec.get("path") if isinstance(spec.get("path"), str) else "./"
             rel = posixpath.normpath(path.lstrip("/")) if path.strip("/.") else "."
@@ -516,8 +532,8 @@ class Graph:
             if id(ks) in applied_by_other:
                 continue
             sref = ks.spec.get("sourceRef")
-            if isinstance(sref, dict) and sref.get("kind", "GitRepository") == "GitRepository":
-                key = ("GitRepository", sref.get("namespace") or ks.namespace or "default", sref.get("name", ""))
+            if isinstance(sref, dict) and _s(sref.get("kind"), "GitRepository") == "GitRepository":
+                key = ("GitRepository", _s(sref.get("namespace"), ks.namespace or "default"), _s(sref.get("name")))
                 self.local_sources.setdefault(key, LocalSource(key, "", self._matcher(None)))
             ns = ks.namespace or "default"
             name = ks.path
@@ -526,7 +542,7 @@ class Graph:
             self.scopes[name] = scope
             src_key = None
             if isinstance(sref, dict):
-                src_key = (sref.get("kind", ""), sref.get("namespace") or ns, sref.get("name", ""))
+                src_key = (_s(sref.get("kind")), _s(sref.get("namespace"), ns), _s(sref.get("name")))
             root = Root(a, "fallback", ks.path, src_key)
             scope.root = root
             self.roots.append(root)
@@ -612,6 +628,17 @@ class Graph:
     # ------------------------------------------------------------------ driver
 
     def build(self) -> "Graph":
+        import sys
+
+        # kustomizations may legally nest a few hundred levels; resolving them recurses
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, 20_000))
+        try:
+            return self._build()
+        finally:
+            sys.setrecursionlimit(limit)
+
+    def _build(self) -> "Graph":
         self.find_roots()
         if not self.roots:
             self.fallback_roots()
@@ -664,9 +691,18 @@ def _to_ymap(value, line, col):
 # --------------------------------------------------------------------------- references
 
 
-def _ref(kind_edge, a: Applied, fp: tuple, kind: str, name, namespace=None, optional=False, group="") -> Edge | None:
-    if not isinstance(name, str) or not name:
-        return None
+def _s(value, default: str = "") -> str:
+    """A string field, or the default when it is missing, empty or of another type."""
+    return value if isinstance(value, str) and value else default
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _ref(kind_edge, a: Applied, fp: tuple, kind, name, namespace=None, optional=False, group="") -> Edge | None:
+    if not isinstance(name, str) or not name or not isinstance(kind, str):
+        return None  # a malformed reference is the schema rules' finding
     ns = namespace if isinstance(namespace, str) and namespace else a.namespace
     return Edge(kind_edge, a, fp, ObjKey(group, kind, ns, name), DANGLING, optional=bool(optional))
 
@@ -691,13 +727,13 @@ def flux_references(a: Applied) -> list[Edge]:
         if isinstance(sr, dict):
             out.append(_ref("sourceRef", a, ("spec", "sourceRef"), sr.get("kind") or "GitRepository",
                             sr.get("name"), sr.get("namespace"), group=SOURCE_GROUP))
-        for i, dep in enumerate(spec.get("dependsOn") or []):
+        for i, dep in enumerate(_list(spec.get("dependsOn"))):
             if isinstance(dep, dict):
                 out.append(_ref("dependsOn", a, ("spec", "dependsOn", i), "Kustomization", dep.get("name"),
                                 dep.get("namespace"), group=KUSTOMIZE_GROUP))
         pb = spec.get("postBuild")
         if isinstance(pb, dict):
-            for i, sf in enumerate(pb.get("substituteFrom") or []):
+            for i, sf in enumerate(_list(pb.get("substituteFrom"))):
                 if isinstance(sf, dict):
                     out.append(_ref("substituteFrom", a, ("spec", "postBuild", "substituteFrom", i),
                                     sf.get("kind") or "ConfigMap", sf.get("name"), optional=sf.get("optional")))
@@ -714,11 +750,11 @@ def flux_references(a: Applied) -> list[Edge]:
         if isinstance(cr, dict):
             out.append(_ref("chartRef", a, ("spec", "chartRef"), cr.get("kind") or "OCIRepository",
                             cr.get("name"), cr.get("namespace"), group=SOURCE_GROUP))
-        for i, dep in enumerate(spec.get("dependsOn") or []):
+        for i, dep in enumerate(_list(spec.get("dependsOn"))):
             if isinstance(dep, dict):
                 out.append(_ref("dependsOn", a, ("spec", "dependsOn", i), dep.get("kind") or "HelmRelease",
                                 dep.get("name"), dep.get("namespace"), group=HELM_GROUP))
-        for i, vf in enumerate(spec.get("valuesFrom") or []):
+        for i, vf in enumerate(_list(spec.get("valuesFrom"))):
             if isinstance(vf, dict):
                 out.append(_ref("valuesFrom", a, ("spec", "valuesFrom", i), vf.get("kind") or "ConfigMap",
                                 vf.get("name"), optional=vf.get("optional")))
@@ -729,7 +765,7 @@ def flux_references(a: Applied) -> list[Edge]:
         secret(("proxySecretRef",))
         secret(("verify", "secretRef"))
         if kind == "GitRepository":
-            for i, inc in enumerate(spec.get("include") or []):
+            for i, inc in enumerate(_list(spec.get("include"))):
                 if isinstance(inc, dict) and isinstance(inc.get("repository"), dict):
                     out.append(_ref("include", a, ("spec", "include", i, "repository"), "GitRepository",
                                     inc["repository"].get("name"), group=SOURCE_GROUP))

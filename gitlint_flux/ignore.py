@@ -3,7 +3,6 @@ artifact (``.sourceignore`` files, ``spec.ignore`` and its default exclusions)."
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 # source-controller's default exclusions (VCS, extensions, CI, extra)
@@ -16,40 +15,118 @@ SOURCE_DEFAULT_PATTERNS = (
 )
 
 
-@lru_cache(maxsize=4096)
-def _glob_to_regex(glob: str) -> re.Pattern:
-    i, n, out = 0, len(glob), []
-    while i < n:
-        c = glob[i]
-        if c == "*":
-            if glob[i:i + 3] == "**/":
-                out.append("(?:.*/)?")
-                i += 3
-                continue
-            if glob[i:i + 2] == "**":
-                out.append(".*")
-                i += 2
-                continue
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            j = glob.find("]", i + 1)
-            if j == -1:
-                out.append(re.escape(c))
+class _Glob:
+    """A glob compiled to tokens and matched by simulating all positions at once
+    (linear in the text for each pattern token): no regular expression, so no
+    catastrophic backtracking on patterns such as `*a*a*a*b`, and no syntax errors.
+
+    ``*`` matches within a path segment, ``**`` across segments (``**/`` also matches
+    nothing), ``?`` one character but ``/``, ``[...]`` a class (``!`` or ``^`` negates).
+    """
+
+    __slots__ = ("tokens",)
+
+    def __init__(self, glob: str):
+        toks: list[tuple] = []
+        i, n = 0, len(glob)
+        while i < n:
+            c = glob[i]
+            if c == "*":
+                if glob.startswith("**/", i):
+                    if not (toks and toks[-1][0] == "**/"):
+                        toks.append(("**/",))
+                    i += 3
+                    continue
+                if glob.startswith("**", i):
+                    toks.append(("**",))
+                    i += 2
+                    while i < n and glob[i] == "*":
+                        i += 1
+                    continue
+                if not (toks and toks[-1][0] == "*"):
+                    toks.append(("*",))
+            elif c == "?":
+                toks.append(("?",))
+            elif c == "[":
+                j = glob.find("]", i + 2 if glob[i + 1:i + 2] in ("!", "^", "]") else i + 1)
+                if j == -1:
+                    toks.append(("lit", c))
+                else:
+                    body = glob[i + 1:j]
+                    neg = body[:1] in ("!", "^")
+                    if neg:
+                        body = body[1:]
+                    chars, ranges, k = set(), [], 0
+                    while k < len(body):
+                        if k + 2 < len(body) and body[k + 1] == "-":
+                            ranges.append((body[k], body[k + 2]))
+                            k += 3
+                        else:
+                            chars.add(body[k])
+                            k += 1
+                    toks.append(("cls", frozenset(chars), tuple(ranges), neg))
+                    i = j
+            elif c == "\\" and i + 1 < n:
+                i += 1
+                toks.append(("lit", glob[i]))
             else:
-                body = glob[i + 1:j].replace("\\", "\\\\")
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
-                i = j
-        elif c == "\\" and i + 1 < n:
+                toks.append(("lit", c))
             i += 1
-            out.append(re.escape(glob[i]))
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return re.compile("".join(out) + r"\Z")
+        self.tokens = tuple(toks)
+
+    def match(self, text: str) -> bool:
+        toks = self.tokens
+        m = len(toks)
+        states = self._closure({0}, text, 0)
+        for pos, ch in enumerate(text):
+            nxt: set[int] = set()
+            for s in states:
+                if s >= m:
+                    continue
+                t = toks[s]
+                kind = t[0]
+                if kind == "lit":
+                    if t[1] == ch:
+                        nxt.add(s + 1)
+                elif kind == "?":
+                    if ch != "/":
+                        nxt.add(s + 1)
+                elif kind == "*":
+                    if ch != "/":
+                        nxt.add(s)
+                elif kind == "**":
+                    nxt.add(s)
+                elif kind == "**/":
+                    nxt.add(s)  # consume within "any prefix ending in /"
+                    if ch == "/":
+                        nxt.add(s + 1)
+                elif kind == "cls":
+                    hit = ch in t[1] or any(a <= ch <= b for a, b in t[2])
+                    if hit != t[3] and ch != "/":
+                        nxt.add(s + 1)
+            if not nxt:
+                return False
+            states = self._closure(nxt, text, pos + 1)
+        return m in states
+
+    def _closure(self, states: set[int], text: str, pos: int) -> set[int]:
+        toks = self.tokens
+        out = set(states)
+        stack = list(states)
+        while stack:
+            s = stack.pop()
+            if s < len(toks) and toks[s][0] in ("*", "**", "**/") and s + 1 not in out:
+                # a star may match nothing; `**/` may match nothing only at a segment start
+                if toks[s][0] != "**/" or pos == 0 or text[pos - 1] == "/":
+                    out.add(s + 1)
+                    stack.append(s + 1)
+        return out
+
+
+@lru_cache(maxsize=4096)
+def _glob_to_regex(glob: str) -> _Glob:
+    """The compiled glob (named for its callers: it has a regex-like ``match``)."""
+    return _Glob(glob)
 
 
 class Pattern:

@@ -41,6 +41,10 @@ CLUSTER_SCOPED_KINDS = frozenset({
 })
 
 
+# kustomizations including kustomizations: deeper chains are refused (no real tree nests so)
+MAX_NESTING = 1000
+
+
 def is_remote(entry: str) -> bool:
     return bool(_REMOTE_RE.match(entry)) or "?ref=" in entry
 
@@ -212,6 +216,13 @@ class Resolver:
                     hint="Add a kustomization.yaml listing its files, or name the files themselves.",
                     resource=resource_of(owner) if isinstance(owner, Document) else None))
             return None
+        if len(self._in_progress) >= MAX_NESTING:
+            owner, fp = via if via else (sf, ())
+            loc = owner.loc(*fp) if isinstance(owner, Document) else None
+            self._problem(Problem("kustomize-cycle", owner.path, loc.line if loc else 1, loc.column if loc else 1,
+                                  f"kustomizations nest more than {MAX_NESTING} levels deep here; not followed further",
+                                  hint="Flatten the chain of kustomizations."))
+            return None
         if d in self._in_progress:
             cycle = " -> ".join(self._in_progress[self._in_progress.index(d):] + [d])
             owner, fp = via if via else (sf, ())
@@ -310,7 +321,7 @@ class Resolver:
         ns = k.get("namespace") if isinstance(k.get("namespace"), str) else None
         prefix = k.get("namePrefix") if isinstance(k.get("namePrefix"), str) else ""
         suffix = k.get("nameSuffix") if isinstance(k.get("nameSuffix"), str) else ""
-        images = tuple(i for i in k.get("images") or () if isinstance(i, dict) and isinstance(i.get("name"), str))
+        images = tuple(i for i in (k.get("images") if isinstance(k.get("images"), list) else ()) if isinstance(i, dict) and isinstance(i.get("name"), str))
         kb.docs = self.transform(built, ns, prefix, suffix, images)
         return kb
 
@@ -447,8 +458,8 @@ class Resolver:
                 if matcher is not None and matcher.ignored(rel, is_dir):
                     continue
                 if is_dir:
-                    if e.is_symlink() and not self.contained(rel):
-                        continue
+                    if e.is_symlink():
+                        continue  # Flux's generator walks the tree without following links
                     if rel in self.kfiles:
                         sub = self.build(rel, (ks, ("spec", "path")))
                         if sub is not None:

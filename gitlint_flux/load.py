@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat as stat_mod
 import re
 import subprocess
 from dataclasses import dataclass, field
 
-from .model import Document, Problem, SourceFile, YMap, YSeq
+from .model import Document, Problem, SourceFile, YMap, YSeq, line_col_after
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -51,9 +52,9 @@ _TOOL_DIRS = {
     ".vscode": "editor configuration",
     ".idea": "editor configuration",
 }
-_MAKEJINJA_RE = re.compile(r"#%.*?%#|#\{.*?\}#")
+_JINJA_PAIRS = (("#%", "%#"), ("#{", "}#"))
 _JINJA_BLOCK_RE = re.compile(r"\{%-?\s*(?:if|for|set|macro|block|include|raw)\b")
-_GO_TEMPLATE_RE = re.compile(r"\{\{-?.*?-?\}\}")
+
 
 
 def is_yaml_candidate(name: str) -> bool:
@@ -156,9 +157,16 @@ def list_files(root: str, in_git: bool) -> Listing:
         names = _walk_files(root, listing, links)
     listing.names = names
     for rel in names:
+        shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        if shown != rel:
+            # a file name that is not UTF-8: reported by a readable name, read by the real one
+            if is_yaml_candidate(rel.rsplit("/", 1)[-1]):
+                listing.files.append((shown, os.path.join(root, rel)))
+            continue
         base = rel.rsplit("/", 1)[-1]
         if base == ".sourceignore":
-            listing.sourceignores.append(rel)
+            if inside(root, os.path.join(root, rel)):  # a link out of the repository is never read
+                listing.sourceignores.append(rel)
             continue
         abspath = os.path.join(root, rel)
         if (rel in links) if links is not None else os.path.islink(abspath):
@@ -222,10 +230,7 @@ def decode(data: bytes) -> tuple[str | None, str | None, int, int]:
 
 
 def _line_col(prefix: str) -> tuple[int, int]:
-    """Position just after ``prefix`` (the text before the offending character)."""
-    line = prefix.count("\n") + 1
-    col = len(prefix) - (prefix.rfind("\n") + 1) + 1
-    return line, col
+    return line_col_after(prefix)
 
 
 def helm_chart_dir(rel: str, chart_dirs: set[str]) -> str | None:
@@ -256,6 +261,9 @@ def read_bytes(sf: SourceFile, max_size: int) -> bytes | None:
         sf.problems.append(Problem("unreadable", rel, 1, 1, f"cannot read file: {exc.strerror}"))
         return None
     sf.size = st.st_size
+    if not stat_mod.S_ISREG(st.st_mode):
+        sf.problems.append(Problem("unreadable", rel, 1, 1, "not a regular file (a FIFO, socket or device); it is not read"))
+        return None
     if st.st_size > max_size:
         sf.problems.append(Problem(
             "too-large", rel, 1, 1,
@@ -316,7 +324,7 @@ def parse_text(sf: SourceFile, text: str) -> None:
     docs, errors = compose_all(text)
     for e in errors:
         sf.problems.append(Problem(e.kind, rel, e.line, e.column, e.message))
-    if any(e.kind == "syntax" for e in errors) and "{{" in text and _GO_TEMPLATE_RE.search(text):
+    if any(e.kind == "syntax" for e in errors) and _has_pair(text, "{{", "}}"):
         sf.is_template = True
     index = 0
     for value, line, col in docs:
@@ -362,10 +370,24 @@ def classify_before_parse(rel: str, text_sample: str | None, chart_dirs: set[str
     return None
 
 
+def _has_pair(text: str, opener: str, closer: str) -> bool:
+    """An opener followed by a closer on the same line (linear time, unlike a lazy regex)."""
+    start = 0
+    while True:
+        i = text.find(opener, start)
+        if i < 0:
+            return False
+        end = text.find("\n", i)
+        end = len(text) if end < 0 else end
+        if text.find(closer, i + len(opener), end) >= 0:
+            return True
+        start = end + 1
+
+
 def jinja_reason(text: str, parse_failed: bool) -> str | None:
     """makejinja's ``#% %#`` delimiters hide in YAML comments, so they mark a template
     even when the file parses; ``{% %}`` blocks only when the file does not parse."""
-    if _MAKEJINJA_RE.search(text):
+    if any(_has_pair(text, a, b) for a, b in _JINJA_PAIRS):
         return "Jinja template (#% %# delimiters)"
     if parse_failed and _JINJA_BLOCK_RE.search(text):
         return "Jinja template ({% %} blocks)"

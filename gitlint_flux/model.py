@@ -71,7 +71,8 @@ def locate(root: Any, path: tuple | list, *, key: bool = False) -> Loc | None:
         if isinstance(node, YMap) and step in node.pos:
             kl, kc, vl, vc, el, ec = node.pos[step]
             if last and key:
-                return Loc(kl, kc, kl, kc + len(str(step)))
+                end = kc + len(step) if isinstance(step, str) and "\n" not in step else None
+                return Loc(kl, kc, kl if end is not None else None, end)
             best = Loc(vl, vc, el, ec)
             node = node[step]
         elif isinstance(node, YSeq) and isinstance(step, int) and 0 <= step < len(node):
@@ -81,6 +82,21 @@ def locate(root: Any, path: tuple | list, *, key: bool = False) -> Loc | None:
         else:
             return best
     return best
+
+
+_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def line_col_after(prefix: str) -> tuple[int, int]:
+    """Position just after ``prefix`` (the text before an offending character), counting
+    line breaks as libyaml does (CRLF, CR, LF, NEL, LS, PS)."""
+    last = None
+    n = 0
+    for m in _BREAKS.finditer(prefix):
+        n += 1
+        last = m
+    start = last.end() if last is not None else 0
+    return n + 1, len(prefix) - start + 1
 
 
 def get_path(root: Any, path: tuple | list, default: Any = None) -> Any:
@@ -338,7 +354,7 @@ class Finding:
                 salt,
             ]
         )
-        return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
+        return hashlib.sha256(basis.encode("utf-8", "backslashreplace")).hexdigest()[:32]
 
     def to_dict(self) -> dict:
         return {

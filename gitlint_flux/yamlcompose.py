@@ -24,7 +24,7 @@ import re
 import yaml
 from yaml import events as _ev
 
-from .model import YMap, YSeq
+from .model import YMap, YSeq, line_col_after
 
 try:  # libyaml is part of every PyYAML wheel we support; fall back to pure Python.
     from yaml._yaml import CParser as _Parser  # type: ignore[attr-defined]
@@ -41,6 +41,8 @@ except ImportError:  # pragma: no cover - exercised only without libyaml
 
 
 MAX_DEPTH = 500
+# nodes a file may hold: beyond it, memory (not the file size) is the limit
+MAX_NODES = 500_000
 # expanded nodes allowed beyond the nodes actually written in a document
 ALIAS_BUDGET = 200_000
 
@@ -79,6 +81,8 @@ class ComposeError(Exception):
 
 
 def _parse_int(s: str):
+    if len(s) > 1000:
+        return None  # beyond any int64 go-yaml accepts: a string
     t = s.replace("_", "")
     sign = 1
     if t[:1] in "+-":
@@ -170,8 +174,14 @@ _MERGE = object()
 
 
 def _key_repr(key):
+    """A collection used as a mapping key (or a huge number) becomes text."""
     if isinstance(key, (YMap, YSeq, dict, list)):
-        return repr(key)
+        try:
+            return repr(key)
+        except ValueError:  # an int beyond Python's digit limit inside the collection
+            return "<collection key>"
+    if isinstance(key, int) and not isinstance(key, bool) and key.bit_length() > 4000:
+        return "<huge integer>"
     return key
 
 
@@ -185,7 +195,18 @@ def compose_all(text: str) -> tuple[list[tuple[object, int, int]], list[ComposeE
     parser = _Parser(text)
     docs: list[tuple[object, int, int]] = []
     errors: list[ComposeError] = []
-    get = parser.get_event
+    raw_get = parser.get_event
+    budget = [MAX_NODES]
+
+    def get():
+        budget[0] -= 1
+        if budget[0] < 0:
+            ev = raw_get()
+            m = ev.start_mark
+            errors.append(ComposeError("too-deep", f"more than {MAX_NODES:,} YAML nodes in one file; it is not read "
+                                                   "further", m.line + 1, m.column + 1))
+            raise _Abort()
+        return raw_get()
     try:
         while True:
             ev = get()
@@ -194,9 +215,21 @@ def compose_all(text: str) -> tuple[list[tuple[object, int, int]], list[ComposeE
                 try:
                     result = _compose_document(get, errors)
                 except _Abort:
-                    # refuse this document only: skip its remaining events
-                    while get().__class__ is not _DEND:
-                        pass
+                    if budget[0] < 0:
+                        break  # the file is too large: stop reading it
+                    # refuse this document only: skip its remaining events, unless it nests
+                    # on and on (libyaml's scanner is quadratic in the depth): then stop the file
+                    depth = MAX_DEPTH
+                    while True:
+                        c = get().__class__
+                        if c is _DEND:
+                            break
+                        if c is _MSTART or c is _SSTART:
+                            depth += 1
+                            if depth > 2 * MAX_DEPTH:
+                                raise _Abort()
+                        elif c is _MEND or c is _SEND:
+                            depth -= 1
                     continue
                 if result is not None:
                     docs.append(result)
@@ -227,8 +260,7 @@ def compose_all(text: str) -> tuple[list[tuple[object, int, int]], list[ComposeE
         if isinstance(pos, int):
             # libyaml reports a byte offset into the UTF-8 encoding of the text
             prefix = text.encode("utf-8", "surrogatepass")[:pos].decode("utf-8", "replace")
-            line = prefix.count("\n") + 1
-            col = len(prefix) - (prefix.rfind("\n") + 1) + 1
+            line, col = line_col_after(prefix)
         reason = getattr(exc, "reason", None)
         char = getattr(exc, "character", None)
         if isinstance(char, str) and len(char) == 1:
@@ -236,6 +268,8 @@ def compose_all(text: str) -> tuple[list[tuple[object, int, int]], list[ComposeE
         msg = f"unacceptable character #x{char:04x}: {reason}" if reason and isinstance(char, int) else (
             reason or str(exc).splitlines()[0])
         errors.append(ComposeError("syntax", msg, line, col))
+    except _Abort:
+        pass  # a refusal already recorded (node budget)
     finally:
         try:
             parser.dispose()
