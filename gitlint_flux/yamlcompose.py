@@ -220,16 +220,21 @@ def compose_all(text: str) -> tuple[list[tuple[object, int, int]], list[ComposeE
                     # refuse this document only: skip its remaining events, unless it nests
                     # on and on (libyaml's scanner is quadratic in the depth): then stop the file
                     depth = MAX_DEPTH
-                    while True:
-                        c = get().__class__
-                        if c is _DEND:
-                            break
-                        if c is _MSTART or c is _SSTART:
-                            depth += 1
-                            if depth > 2 * MAX_DEPTH:
-                                raise _Abort()
-                        elif c is _MEND or c is _SEND:
-                            depth -= 1
+                    try:
+                        while True:
+                            c = get().__class__
+                            if c is _DEND:
+                                break
+                            if c is _MSTART or c is _SSTART:
+                                depth += 1
+                                if depth > 2 * MAX_DEPTH:
+                                    raise _Abort()
+                            elif c is _MEND or c is _SEND:
+                                depth -= 1
+                    except yaml.YAMLError:
+                        # the refused document is also beyond libyaml (e.g. its own nesting
+                        # limit): already reported once, and the parser cannot go on
+                        break
                     continue
                 if result is not None:
                     docs.append(result)
