@@ -124,6 +124,7 @@ def test_concurrent_runs_share_a_cache_safely(tree, tmp_path):
 def test_parallel_parse_gives_identical_output(tree, monkeypatch):
     single = run(Options(paths=[str(tree)]))[0]
     monkeypatch.setattr(load_mod, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(load_mod, "PARALLEL_MIN_CPUS", 0)
     parallel = run(Options(paths=[str(tree)]))[0]
     from gitlint_flux.report.json import as_dict
     assert as_dict(single) == as_dict(parallel)
