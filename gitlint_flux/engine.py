@@ -8,6 +8,7 @@ import stat as stat_mod
 import time
 import traceback
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import Config, load_config
@@ -18,6 +19,9 @@ from .model import (
     SEVERITY_RANK, Finding, Problem, RunReport, Skipped, SourceFile, resource_of,
 )
 from .rules import all_rules
+
+if TYPE_CHECKING:  # pragma: no cover - the graph is imported lazily (cached runs need none)
+    from .graph import Graph
 
 TOOL_NAME = "gitlint-flux"
 

@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from .ignore import SOURCE_DEFAULT_PATTERNS, Matcher, Pattern, parse_patterns
-from .kustomize import Built, Resolver
+from .kustomize import Resolver, images_of as _images
 from .transform import apply_flux_patches, substitute, substitute_text, substitution_disabled
 from .model import (
     DANGLING, EXTERNAL, RESOLVED, Applied, Document, Edge, ObjKey, Problem, Related, SourceFile, YMap,
@@ -446,7 +446,7 @@ class Graph:
         target_ns = spec.get("targetNamespace") if isinstance(spec.get("targetNamespace"), str) else None
         tscope = self._scope_for(scope, ks)
         patches = spec.get("patches") if isinstance(spec.get("patches"), list) else None
-        flux_images = tuple(i for i in (spec.get("images") if isinstance(spec.get("images"), list) else ()) if isinstance(i, dict) and isinstance(i.get("name"), str))
+        flux_images = _images(spec.get("images"))
         variables, complete = self._variables(scope, ks)
         out = []
         for b in built:
@@ -822,14 +822,14 @@ def _data_of(a: Applied) -> dict[str, str | None]:
     if not isinstance(value, dict):
         return out
     encrypted = isinstance(value.get("sops"), dict)
-    for field in ("data", "stringData"):
-        data = value.get(field)
+    for section in ("data", "stringData"):
+        data = value.get(section)
         if not isinstance(data, dict):
             continue
         for k, v in data.items():
             if not isinstance(v, str) or encrypted or v.startswith("ENC["):
                 out[str(k)] = None
-            elif field == "data" and a.doc.kind == "Secret":
+            elif section == "data" and a.doc.kind == "Secret":
                 try:
                     out[str(k)] = base64.b64decode(v, validate=True).decode("utf-8")
                 except (binascii.Error, ValueError):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 
-from .graph import NOT_APPLIED, Graph, is_flux, layer_of
-from .model import RESOLVED, Applied
+from .graph import Graph, is_flux, layer_of
+from .model import Applied
 
 _EDGE_KINDS = ("dependsOn", "sourceRef", "chartRef")
 
@@ -140,4 +140,3 @@ FORMATS = {
     "dot": dot,
     "json": lambda g: json.dumps(as_dict(g), indent=2) + "\n",
 }
-del NOT_APPLIED, RESOLVED

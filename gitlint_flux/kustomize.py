@@ -45,6 +45,13 @@ CLUSTER_SCOPED_KINDS = frozenset({
 MAX_NESTING = 1000
 
 
+def images_of(value) -> tuple:
+    """The well-formed entries of an `images:` list (kustomize or Flux)."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(i for i in value if isinstance(i, dict) and isinstance(i.get("name"), str))
+
+
 def is_remote(entry: str) -> bool:
     return bool(_REMOTE_RE.match(entry)) or "?ref=" in entry
 
@@ -321,7 +328,7 @@ class Resolver:
         ns = k.get("namespace") if isinstance(k.get("namespace"), str) else None
         prefix = k.get("namePrefix") if isinstance(k.get("namePrefix"), str) else ""
         suffix = k.get("nameSuffix") if isinstance(k.get("nameSuffix"), str) else ""
-        images = tuple(i for i in (k.get("images") if isinstance(k.get("images"), list) else ()) if isinstance(i, dict) and isinstance(i.get("name"), str))
+        images = images_of(k.get("images"))
         kb.docs = self.transform(built, ns, prefix, suffix, images)
         return kb
 
