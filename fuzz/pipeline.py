@@ -84,7 +84,9 @@ def one_input(data: bytes) -> None:
 
 # --------------------------------------------------------------------------- seeds
 
-GOTK = """---
+# the bootstrap sync objects of a repository whose cluster syncs `{path}` (shared with the
+# robustness tests)
+GOTK_SYNC = """---
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata:
@@ -103,12 +105,13 @@ metadata:
   namespace: flux-system
 spec:
   interval: 10m0s
-  path: ./clusters/prod
+  path: ./{path}
   prune: true
   sourceRef:
     kind: GitRepository
     name: flux-system
 """
+GOTK = GOTK_SYNC.replace("{path}", "clusters/prod")
 
 KS = """apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization

@@ -208,31 +208,7 @@ data:
 
 KUSTOMIZATION = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
 
-GOTK_SYNC = """---
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m0s
-  ref:
-    branch: main
-  url: ssh://git@github.com/example/fleet
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m0s
-  path: ./{path}
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-"""
+from fuzz.pipeline import GOTK_SYNC  # noqa: E402  (one copy of the bootstrap text)
 
 
 def cm(name: str, extra: str = "") -> str:
