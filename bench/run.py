@@ -53,7 +53,9 @@ for d, dirs, files in os.walk(sys.argv[1]):
 
 
 def measure(cmd: list[str], stdin: bytes | None = None, env=None) -> tuple[float, float, float]:
-    """(wall s, cpu s, peak RSS MB) of one process."""
+    """(wall s, cpu s, peak RSS MB) of one process (gitlint-flux runs get LINT_ENV)."""
+    if env is None and cmd[1:3] == ["-m", "gitlint_flux"]:
+        env = LINT_ENV
     t = time.perf_counter()
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
@@ -80,11 +82,16 @@ def yaml_files(root: Path) -> list[str]:
 
 def synthesize(seed: Path, n: int, dest: Path) -> Path:
     """The seed repository replicated n times: copy i lives in r{i}/, its Flux paths and
-    the flux-system namespace renamed, so each copy is its own cluster."""
+    the flux-system namespace (with its directories, so that references still hold)
+    renamed, so each copy is its own cluster with the seed's findings and no more."""
     dest.mkdir(parents=True)
     for i in range(n):
         target = dest / f"r{i}"
         shutil.copytree(seed, target, ignore=shutil.ignore_patterns(".git"))
+        for d, dirs, _files in os.walk(target, topdown=False):
+            for x in dirs:
+                if x == "flux-system":
+                    os.rename(os.path.join(d, x), os.path.join(d, f"flux-system-{i}"))
         for f in yaml_files(target):
             p = Path(f)
             try:
@@ -106,6 +113,12 @@ def _loadable(path: str) -> bool:
         return True
     except Exception:
         return False
+
+
+# the tool runs as installed: pip writes bytecode at install time, so the measured runs get
+# bytecode too (in a private prefix; the peers' installed packages already have theirs) —
+# without it, an environment with PYTHONDONTWRITEBYTECODE recompiles every module each run
+LINT_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def lint_cmd(repo: Path, cache: Path, *extra: str) -> list[str]:
@@ -168,10 +181,21 @@ def main() -> int:
     args = ap.parse_args()
     if args.quick:
         args.runs, args.scales, args.no_peers = 3, "", True
+    args.corpus = args.corpus.resolve()
     if not args.corpus.is_dir():
         print(f"no corpus at {args.corpus}", file=sys.stderr)
         return 2
     os.chdir(PROJECT)
+    pycache = tempfile.mkdtemp(prefix="gitlint-flux-bench-pyc-")
+    LINT_ENV["PYTHONPYCACHEPREFIX"] = pycache
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "gitlint_flux"], env=LINT_ENV, check=True)
+    try:
+        return _bench(args)
+    finally:
+        shutil.rmtree(pycache, ignore_errors=True)
+
+
+def _bench(args) -> int:
     repos = sorted(p for p in args.corpus.iterdir() if p.is_dir())
     if args.repos:
         wanted = set(args.repos.split(","))

@@ -165,6 +165,15 @@ def _lint(args) -> int:
     if args.root and not os.path.isdir(args.root):
         print(f"gitlint-flux: --root {args.root}: not a directory", file=sys.stderr)
         return 2
+    if args.root and not paths:
+        paths = [args.root]  # `--root DIR` alone lints DIR, wherever it is run from
+    if args.root:
+        top = os.path.realpath(args.root)
+        for p in paths:
+            real = os.path.realpath(p)
+            if real != top and not real.startswith(top.rstrip(os.sep) + os.sep):
+                print(f"gitlint-flux: {p}: outside the root {args.root}", file=sys.stderr)
+                return 2
     for d in args.schema_location:
         if not os.path.isdir(d):
             print(f"gitlint-flux: --schema-location {d}: not a directory", file=sys.stderr)

@@ -424,8 +424,9 @@ def _check(loaded: Loaded, opts: Options, paths: list[str]) -> tuple[RunReport, 
     problems: list[Problem] = list(listing.problems)
     for rel in linted:
         problems.extend(files[rel].problems)
+    linted_set = set(linted)
     for rel, sf in files.items():
-        if sf.skip_reason is None and rel not in linted:
+        if sf.skip_reason is None and rel not in linted_set:
             problems.extend(sf.problems)
     # problems for files never listed (excluded) are dropped below by path
     problems.extend(graph.problems)

@@ -125,13 +125,23 @@ class Scope:
     applied: list[Applied] = field(default_factory=list)
     index: dict[tuple, list[Applied]] = field(default_factory=dict)  # (kind, ns, name)
     parent: str | None = None
+    _by_kind: dict[str, list[Applied]] | None = field(default=None, repr=False, compare=False)
 
     def add(self, a: Applied) -> None:
         self.applied.append(a)
         self.index.setdefault((a.doc.kind, a.namespace, a.name), []).append(a)
+        self._by_kind = None
 
     def find(self, kind: str, namespace: str, name: str) -> list[Applied]:
         return self.index.get((kind, namespace, name), [])
+
+    def of_kind(self, kind: str) -> list[Applied]:
+        if self._by_kind is None:
+            by: dict[str, list[Applied]] = {}
+            for a in self.applied:
+                by.setdefault(a.doc.kind, []).append(a)
+            self._by_kind = by
+        return self._by_kind.get(kind, [])
 
 
 @dataclass
@@ -572,6 +582,17 @@ class Graph:
                         self._resolve(scope, edge)
                         self.edges.append(edge)
 
+    def _bootstrap_secret(self, scope: Scope) -> tuple[str, str] | None:
+        """(namespace, name) of the secret of the cluster's sync source, which
+        `flux bootstrap` creates (`--namespace`, `--secret-name`; flux-system by default)."""
+        if scope.root is None or scope.root.source_key is None:
+            return None
+        for a in scope.find(*scope.root.source_key):
+            ref = a.spec.get("secretRef")
+            if isinstance(ref, dict) and isinstance(ref.get("name"), str):
+                return a.namespace, ref["name"]
+        return None
+
     def _resolve(self, scope: Scope, edge: Edge) -> None:
         t = edge.target
         kinds = [t.kind]
@@ -589,21 +610,21 @@ class Graph:
                 edge.resolved = hits[0]
                 return
         if t.kind == "Secret":
-            for a in scope.applied:
-                if a.doc.kind == "ExternalSecret" and a.namespace == t.namespace:
+            for a in scope.of_kind("ExternalSecret"):
+                if a.namespace == t.namespace:
                     target = a.spec.get("target")
                     tname = target.get("name") if isinstance(target, dict) else None
                     if (tname or a.name) == t.name:
                         edge.state = RESOLVED
                         edge.resolved = a
                         return
-            if (t.namespace, t.name) in BOOTSTRAP_SECRETS:
+            if (t.namespace, t.name) in BOOTSTRAP_SECRETS or (t.namespace, t.name) == self._bootstrap_secret(scope):
                 edge.state = EXTERNAL
                 edge.note = "created by flux bootstrap"
                 return
         if t.kind == "ExternalArtifact":
-            for a in scope.applied:
-                if a.doc.kind == "ArtifactGenerator" and a.namespace == t.namespace:
+            for a in scope.of_kind("ArtifactGenerator"):
+                if a.namespace == t.namespace:
                     arts = a.spec.get("artifacts")
                     if isinstance(arts, list) and any(isinstance(x, dict) and x.get("name") == t.name for x in arts):
                         edge.state = RESOLVED

@@ -195,34 +195,28 @@ def compose_all(text: str) -> tuple[list[tuple[object, int, int]], list[ComposeE
     parser = _Parser(text)
     docs: list[tuple[object, int, int]] = []
     errors: list[ComposeError] = []
-    raw_get = parser.get_event
-    budget = [MAX_NODES]
-
-    def get():
-        budget[0] -= 1
-        if budget[0] < 0:
-            ev = raw_get()
-            m = ev.start_mark
-            errors.append(ComposeError("too-deep", f"more than {MAX_NODES:,} YAML nodes in one file; it is not read "
-                                                   "further", m.line + 1, m.column + 1))
-            raise _Abort()
-        return raw_get()
+    get = parser.get_event
+    budget = [MAX_NODES]  # nodes the file may still have (each document's count is subtracted)
     try:
         while True:
             ev = get()
             cls = ev.__class__
             if cls is _DSTART:
                 try:
-                    result = _compose_document(get, errors)
+                    result = _compose_document(get, errors, budget)
+                except _TooMany:
+                    break  # the file is too large: stop reading it
                 except _Abort:
-                    if budget[0] < 0:
-                        break  # the file is too large: stop reading it
                     # refuse this document only: skip its remaining events, unless it nests
                     # on and on (libyaml's scanner is quadratic in the depth): then stop the file
                     depth = MAX_DEPTH
                     try:
                         while True:
-                            c = get().__class__
+                            budget[0] -= 1
+                            ev = get()
+                            if budget[0] < 0:
+                                raise _too_many(errors, ev)
+                            c = ev.__class__
                             if c is _DEND:
                                 break
                             if c is _MSTART or c is _SSTART:
@@ -287,8 +281,21 @@ class _Abort(Exception):
     pass
 
 
-def _compose_document(get, errors):
-    """Compose one document; the DocumentStartEvent has been consumed."""
+class _TooMany(_Abort):
+    """The file has more nodes than MAX_NODES: it is not read further."""
+
+
+def _too_many(errors, ev) -> _TooMany:
+    m = ev.start_mark
+    errors.append(ComposeError("too-deep", f"more than {MAX_NODES:,} YAML nodes in one file; it is not read "
+                                           "further", m.line + 1, m.column + 1))
+    return _TooMany()
+
+
+def _compose_document(get, errors, budget):
+    """Compose one document; the DocumentStartEvent has been consumed. ``budget[0]``:
+    the nodes the file may still have (this document's are subtracted)."""
+    limit = budget[0]
     anchors: dict[str, tuple[object, int]] = {}
     # frame: [container, is_map, pending_key, key_line, key_col, weight, anchor, merges, unused]
     stack: list[list] = []
@@ -338,6 +345,8 @@ def _compose_document(get, errors):
         if cls is _SCALAR:
             written += 1
             expanded += 1
+            if written > limit:
+                raise _too_many(errors, ev)
             style = ev.style
             plain = style == "" or style is None
             if stack and not ev.anchor:
@@ -390,9 +399,12 @@ def _compose_document(get, errors):
         elif cls is _MSTART or cls is _SSTART:
             written += 1
             expanded += 1
+            if written > limit:
+                raise _too_many(errors, ev)
             if len(stack) >= MAX_DEPTH:
                 sm = ev.start_mark
                 errors.append(ComposeError("too-deep", f"nesting deeper than {MAX_DEPTH} levels", sm.line + 1, sm.column + 1))
+                budget[0] -= written
                 raise _Abort()
             sm = ev.start_mark
             is_map = cls is _MSTART
@@ -419,15 +431,19 @@ def _compose_document(get, errors):
             value, weight = target
             expanded += weight
             written += 1
+            if written > limit:
+                raise _too_many(errors, ev)
             if expanded > written + ALIAS_BUDGET:
                 errors.append(ComposeError(
                     "alias-bomb",
                     f"aliases expand this document beyond {ALIAS_BUDGET:,} nodes (an alias bomb?)",
                     sm.line + 1, sm.column + 1))
+                budget[0] -= written
                 raise _Abort()
             plain_merge[0] = False
             attach(value, weight, sm.line + 1, sm.column + 1, ev.end_mark.line + 1, ev.end_mark.column + 1)
         elif cls is _DEND:
+            budget[0] -= written
             if dropped is not None:
                 return None
             return (root, root_line, root_col)

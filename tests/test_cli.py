@@ -195,3 +195,13 @@ def test_a_failing_rule_becomes_an_internal_error_finding(broken, monkeypatch, c
     assert {f["rule"] for f in data["findings"]} >= {"FLX101", "FLX002"}
     assert main(["lint", "--debug", "--format", "json", str(broken)]) == 3
     assert "Traceback" in capsys.readouterr().out
+
+
+def test_root_alone_lints_that_root_from_anywhere(tmp_path):
+    """`--root DIR` without a PATH lints DIR even when run from another directory; a PATH
+    outside the root is a usage error, not an empty report."""
+    r = run_cli("lint", "--root", str(EXAMPLE), cwd=str(tmp_path), env={"PYTHONPATH": str(ROOT)})
+    assert r.returncode == 1, r.stderr
+    assert r.stdout.splitlines()[-1].endswith("5 errors, 0 warnings, 0 info")
+    r = run_cli("lint", "--root", str(EXAMPLE), str(tmp_path))
+    assert r.returncode == 2 and "outside the root" in r.stderr and r.stdout == ""

@@ -367,6 +367,33 @@ def test_secret_ref_resolution(app):
     assert rules_of(lint(app({"apps/repo.yaml": repo_with_secret, "apps/es.yaml": es})), "FLX502") == []
 
 
+def test_bootstrap_secret_with_custom_namespace_and_name_is_external(repo):
+    """`flux bootstrap --namespace gitops --secret-name fleet-auth` creates the sync
+    source's secret: neither the sync GitRepository nor another source reusing that
+    secret has a missing reference; a different secret still does."""
+    sync = gotk_sync("clusters/prod").replace("namespace: flux-system", "namespace: gitops").replace(
+        "    branch: main\n", "    branch: main\n  secretRef:\n    name: fleet-auth\n")
+    other = d("""
+        apiVersion: source.toolkit.fluxcd.io/v1
+        kind: GitRepository
+        metadata:
+          name: charts
+          namespace: gitops
+        spec:
+          interval: 1h
+          ref:
+            tag: v1.0.0
+          url: ssh://git@github.com/example/charts
+          secretRef:
+            name: fleet-auth
+        """)
+    root = repo({"clusters/prod/flux-system/gotk-sync.yaml": sync, "clusters/prod/charts.yaml": other})
+    assert rules_of(lint(root), "FLX502") == []
+    root = repo({"clusters/prod/flux-system/gotk-sync.yaml": sync,
+                 "clusters/prod/charts.yaml": other.replace("name: fleet-auth", "name: charts-auth")})
+    assert rules_of(lint(root), "FLX502") == [("FLX502", "clusters/prod/charts.yaml", 12, 11)]
+
+
 def test_sops_without_decryption(app):
     enc = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  p: ENC[AES256_GCM,data:a,type:str]\n" \
           "sops:\n  mac: ENC[AES256_GCM,data:x,type:str]\n"

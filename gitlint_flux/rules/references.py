@@ -23,13 +23,18 @@ def _dangling(ctx, kinds: tuple[str, ...], target_kinds: tuple[str, ...] | None 
 
 def _defined_elsewhere(ctx, e) -> list[Related]:
     """Where an object of that kind and name is defined but not applied in the scope."""
+    index = ctx.__dict__.get("_gitlint_flux_docs_by_kind_name")
+    if index is None:
+        index = {}
+        for d in ctx.graph.docs:
+            index.setdefault((d.kind, d.name), []).append(d)
+        ctx.__dict__["_gitlint_flux_docs_by_kind_name"] = index
     out = []
-    for d in ctx.graph.docs:
-        if d.kind == e.target.kind and d.name == e.target.name:
-            out.append(Related(d.path, d.line, d.column, f"a {d.kind} `{d.name}` is defined here, "
-                                                         f"but not applied in namespace `{e.target.namespace}` "
-                                                         "of this cluster"))
-    return out[:3]
+    for d in index.get((e.target.kind, e.target.name), ())[:3]:
+        out.append(Related(d.path, d.line, d.column, f"a {d.kind} `{d.name}` is defined here, "
+                                                     f"but not applied in namespace `{e.target.namespace}` "
+                                                     "of this cluster"))
+    return out
 
 
 class DanglingSourceRef(Rule):
@@ -277,7 +282,7 @@ def _config_refs(rule, ctx, kinds):
             continue
         scope = ctx.graph.scopes[e.source.scope]
         hashed = [a for a in scope.find(e.target.kind, e.target.namespace, e.target.name)]
-        gen = [a for a in scope.applied if a.doc.origin == "generator" and a.doc.kind == e.target.kind
+        gen = [a for a in scope.of_kind(e.target.kind) if a.doc.origin == "generator"
                and a.name == e.target.name and a.doc.name_hash]
         if gen or hashed:
             g = (gen or hashed)[0]

@@ -171,7 +171,8 @@ class Analysis:
 
     def run(self) -> None:
         try:
-            self._run()
+            with V.pattern_timer():
+                self._run()
         except Exception as exc:  # reported once, by the first schema rule, as an internal error
             self.error = exc
 

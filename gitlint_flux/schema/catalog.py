@@ -101,6 +101,8 @@ class RepoCRD:
     versions: dict
     flux_version: str = ""
     _nodes: dict = field(default_factory=dict)
+    shared: dict = field(default_factory=dict)  # compiled schemas by content, across CRDs
+
 
     def serves(self, version: str) -> bool:
         v = self.versions.get(version)
@@ -112,7 +114,11 @@ class RepoCRD:
         v = self.versions.get(version)
         node = None
         if v and v["served"] and v["raw"] is not None:
-            node = _with_object_meta(Compiler().compile(convert_schema(v["raw"], root=True)))
+            # the same CRD applied in many clusters (or copied) compiles, and validates, once
+            key = json.dumps(v["raw"], sort_keys=True, default=repr)
+            node = self.shared.get(key)
+            if node is None:
+                node = self.shared[key] = _with_object_meta(Compiler().compile(convert_schema(v["raw"], root=True)))
         self._nodes[version] = node
         return node
 
@@ -125,6 +131,7 @@ class RepoCRD:
 class RepoCRDs:
     def __init__(self, graph, files):
         self.by_gk: dict[tuple[str, str], list[RepoCRD]] = {}
+        shared: dict = {}
         flux_versions: dict[str, str] = {}
         for d in graph.docs:
             if d.kind != "CustomResourceDefinition" or d.group != "apiextensions.k8s.io" or d.origin:
@@ -139,7 +146,7 @@ class RepoCRDs:
                 m = _FLUX_VERSION_RE.search(sf.text[:2000]) if sf is not None and sf.text else None
                 flux_versions[d.path] = m.group(1) if m else ""
             self.by_gk.setdefault((group, kind), []).append(
-                RepoCRD(d, group, kind, plural, scopes, crd_versions(d.value), flux_versions[d.path]))
+                RepoCRD(d, group, kind, plural, scopes, crd_versions(d.value), flux_versions[d.path], shared=shared))
 
     def tiers(self, group: str, kind: str, scopes: set) -> tuple[list[RepoCRD], list[RepoCRD], list[RepoCRD]]:
         """(same scope, applied nowhere, other scopes); for a document that no root

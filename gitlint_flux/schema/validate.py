@@ -402,6 +402,41 @@ class _Timeout(Exception):
 
 _SLOW_PATTERNS: set[str] = set()
 PATTERN_TIME_LIMIT = 0.05  # seconds for one match of a pattern that may backtrack
+_ARMED = False  # a SIGALRM handler raising _Timeout is installed (see pattern_timer)
+_RISKY_SEEN: dict[tuple[str, str], bool] = {}
+
+
+def _expire(_sig, _frame):
+    raise _Timeout()
+
+
+class pattern_timer:
+    """Install the SIGALRM handler once for a whole validation pass (main thread only),
+    so that each risky match costs two ``setitimer`` calls; restores what was there."""
+
+    def __enter__(self):
+        global _ARMED
+        import signal
+        import threading
+
+        self.old = None
+        if (not _ARMED and hasattr(signal, "setitimer")
+                and threading.current_thread() is threading.main_thread()):
+            self.old = signal.signal(signal.SIGALRM, _expire)
+            self.prev = signal.setitimer(signal.ITIMER_REAL, 0)
+            _ARMED = True
+        return self
+
+    def __exit__(self, *exc):
+        global _ARMED
+        if self.old is not None:
+            import signal
+
+            signal.signal(signal.SIGALRM, self.old)
+            _ARMED = False
+            if self.prev[0]:
+                signal.setitimer(signal.ITIMER_REAL, *self.prev)
+        return False
 
 
 def _matches(pat: tuple, value: str) -> bool:
@@ -413,27 +448,30 @@ def _matches(pat: tuple, value: str) -> bool:
         return rx.search(value) is not None
     if src in _SLOW_PATTERNS:
         return True
+    key = (src, value)
+    hit = _RISKY_SEEN.get(key)
+    if hit is not None:
+        return hit
+    if len(_RISKY_SEEN) > 100_000:
+        _RISKY_SEEN.clear()
     import signal
-    import threading
 
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        return rx.search(value) is not None if len(value) <= 64 else True
-
-    def expire(_sig, _frame):
-        raise _Timeout()
-
-    old = signal.signal(signal.SIGALRM, expire)
-    prev = signal.setitimer(signal.ITIMER_REAL, PATTERN_TIME_LIMIT)
-    try:
-        return rx.search(value) is not None
-    except _Timeout:
-        _SLOW_PATTERNS.add(src)
-        return True
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-        if prev[0]:
-            signal.setitimer(signal.ITIMER_REAL, *prev)
+    if _ARMED:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, PATTERN_TIME_LIMIT)
+            try:
+                ok = rx.search(value) is not None
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except _Timeout:
+            _SLOW_PATTERNS.add(src)
+            return True
+        _RISKY_SEEN[key] = ok
+        return ok
+    with pattern_timer() as t:
+        if t.old is None:  # not the main thread, or no timers: only short values
+            return rx.search(value) is not None if len(value) <= 64 else True
+        return _matches(pat, value)
 
 
 def _alt_message(alts: list[Node], how: str) -> str:
