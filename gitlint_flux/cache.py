@@ -66,6 +66,7 @@ class Cache:
         self.dir = directory or default_dir()
         self.enabled = enabled
         self._warned = False
+        self._errno: int | None = None
 
     def _path(self, kind: str, key: str) -> str:
         return os.path.join(self.dir, kind, key[:2], key)
@@ -94,6 +95,35 @@ class Cache:
             return None
         return value
 
+    def put_in_background(self, kind: str, key: str, value) -> bool:
+        """Write from a forked child while this process goes on (the child shares the
+        value copy-on-write); ``wait_for_writers`` reaps it. False when it cannot fork
+        (no ``os.fork``, or another thread runs): then nothing was written."""
+        if not self.enabled:
+            return True
+        import threading
+
+        if not hasattr(os, "fork") or threading.active_count() > 1:
+            return False
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+        except (OSError, ValueError):
+            return False
+        if pid == 0:  # the child: write, and report a failure by its exit status
+            code = 0
+            try:
+                self._warned = True  # the parent says it, once
+                self.put(kind, key, value)
+                code = 0 if self.enabled else (self._errno or 1)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        _WRITERS.append((pid, self))
+        return True
+
     def put(self, kind: str, key: str, value) -> None:
         if not self.enabled:
             return
@@ -114,7 +144,26 @@ class Cache:
                 raise
         except (OSError, pickle.PicklingError, RecursionError) as exc:
             self.enabled = False
+            self._errno = getattr(exc, "errno", None) if 0 < (getattr(exc, "errno", None) or 0) < 256 else None
             self._warn(f"cannot write to {self.dir} ({getattr(exc, 'strerror', None) or exc})")
+
+
+_WRITERS: list[tuple[int, Cache]] = []
+
+
+def wait_for_writers() -> None:
+    """Reap the background writers; a failed one disables its cache, said once."""
+    while _WRITERS:
+        pid, cache = _WRITERS.pop()
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            continue
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            cache.enabled = False
+            why = os.strerror(code) if code > 1 else "the writer failed"
+            cache._warn(f"cannot write to {cache.dir} ({why})")
 
 
 def key_of(*parts) -> str:

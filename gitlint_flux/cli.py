@@ -98,6 +98,12 @@ def main(argv: list[str] | None = None) -> int:
         code = _main(list(sys.argv[1:]), exits_after=True)
         try:
             sys.stdout.flush()
+        except BrokenPipeError:
+            pass
+        cache = sys.modules.get("gitlint_flux.cache")
+        if cache is not None:
+            cache.wait_for_writers()  # the file cache, written while the run went on
+        try:
             sys.stderr.flush()
         except BrokenPipeError:
             pass
@@ -190,7 +196,8 @@ def _lint(args) -> int:
     opts = Options(paths=paths, root=args.root, config=args.config, debug=args.debug,
                    stdin_filename=args.stdin_filename, stdin_text=stdin_text,
                    inline_suppressions=not args.no_inline_suppressions, baseline=baseline,
-                   use_cache=not args.no_cache, cache_dir=args.cache_dir, freeze_gc=args.exits_after,
+                   use_cache=not args.no_cache, cache_dir=args.cache_dir,
+                   freeze_gc=args.exits_after, background_writes=args.exits_after,
                    schema_locations=args.schema_location, kubernetes_version=args.kubernetes_version,
                    strict_schemas=args.strict_schemas)
     stats = Stats()

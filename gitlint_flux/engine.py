@@ -24,6 +24,9 @@ if TYPE_CHECKING:  # pragma: no cover - the graph is imported lazily (cached run
     from .graph import Graph
 
 TOOL_NAME = "gitlint-flux"
+#: the file cache is written in the background up to this much YAML (the child's memory
+#: grows with it); larger trees write it in the run itself
+BACKGROUND_WRITE_MAX_BYTES = 8 * 1024 * 1024
 
 
 @dataclass
@@ -41,6 +44,9 @@ class Options:
     #: run without the cyclic garbage collector: for a process that ends after one run (the
     #: CLI), never for a library caller
     freeze_gc: bool = False
+    #: write the file cache from a forked child while the run goes on (the CLI, which
+    #: reaps it with ``cache.wait_for_writers`` before it exits); never for a library caller
+    background_writes: bool = False
     schema_locations: list[str] = field(default_factory=list)  # --schema-location: before the configuration's
     kubernetes_version: str | None = None  # --kubernetes-version: overrides the configuration
     strict_schemas: bool = False  # --strict-schemas
@@ -252,31 +258,76 @@ def prepare(paths: list[str], root_opt: str | None, config_opt: str | None, read
     return prep
 
 
-def stat_signature(prep: Prepared) -> list[tuple]:
+RACY_NS = 3_000_000_000  # a file changed this recently may change again within one timestamp tick
+
+
+def stat_signature(prep: Prepared) -> tuple[list[tuple], list[str]]:
     """Size, modification and change times and inode of every YAML and `.sourceignore`
-    file: a write to any of them changes the change time, so the run is recomputed. A file
-    changed in the last seconds may be written again within the file system's timestamp
-    granularity: its content is hashed instead (git's "racily clean" rule)."""
+    file: a write to any of them changes the change time, so the run is recomputed.
+
+    Also returns the files changed in the last seconds: such a file may be written again
+    within the file system's timestamp granularity, leaving its stat unchanged. A run
+    stored while they were that recent keeps their content hashes, and a later hit is
+    checked against their content (git's "racily clean" rule). The key itself never
+    depends on the clock, so it is stable once files age."""
     import time
 
-    from .cache import digest
-
-    recent = time.time_ns() - 3_000_000_000
+    recent = time.time_ns() - RACY_NS
     out = []
+    racy = []
     paths = [(rel, abspath) for rel, abspath in prep.listing.files]
     paths += [(rel, os.path.join(prep.root, rel)) for rel in prep.listing.sourceignores]
     for rel, abspath in paths:
         try:
             st = os.stat(abspath)
-            if (st.st_ctime_ns >= recent or st.st_mtime_ns >= recent) and stat_mod.S_ISREG(st.st_mode) \
-                    and st.st_size <= prep.config.max_file_size and _inside(prep.root, abspath):
-                with open(abspath, "rb") as fh:
-                    out.append((rel, digest(fh.read())))
-            else:
-                out.append((rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
         except OSError as exc:
             out.append((rel, "error", exc.errno))
-    return out
+            continue
+        out.append((rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+        if st.st_ctime_ns >= recent or st.st_mtime_ns >= recent:
+            racy.append(rel)
+    return out, racy
+
+
+def _content_digest(prep: Prepared, rel: str) -> str | None:
+    """The hash of what this run read of ``rel`` (or of the file now, for files it does
+    not parse); None when it cannot be read as a regular file inside the root."""
+    from .cache import digest
+
+    data = prep.contents.get(rel)
+    if data is not None:
+        return digest(data)
+    abspath = os.path.join(prep.root, rel)
+    try:
+        st = os.stat(abspath)
+        if not stat_mod.S_ISREG(st.st_mode) or st.st_size > prep.config.max_file_size \
+                or not _inside(prep.root, abspath):
+            return None
+        with open(abspath, "rb") as fh:
+            return digest(fh.read())
+    except OSError:
+        return None
+
+
+def _racy_clean(prep: Prepared, racy: dict[str, str | None]) -> bool:
+    """The files that were recent when the run was stored still hold what it read."""
+    from .cache import digest
+
+    for rel, dg in racy.items():
+        abspath = os.path.join(prep.root, rel)
+        try:
+            st = os.stat(abspath)
+            if not stat_mod.S_ISREG(st.st_mode) or st.st_size > prep.config.max_file_size \
+                    or not _inside(prep.root, abspath):
+                now = None
+            else:
+                with open(abspath, "rb") as fh:
+                    now = digest(fh.read())
+        except OSError:
+            now = None
+        if now != dg:
+            return False
+    return True
 
 
 def _inside(root: str, path: str) -> bool:
@@ -306,8 +357,9 @@ def _schema_options(config: Config, opts: "Options") -> None:
         config.strict_schemas = True
 
 
-def _run_key(prep: Prepared, opts: "Options", paths: list[str]) -> str:
-    """Everything a run's result depends on (see cache.py)."""
+def _run_key(prep: Prepared, opts: "Options", paths: list[str]) -> tuple[str, list[str]]:
+    """Everything a run's result depends on (see cache.py), and the files too recent for
+    their stat to be trusted (see ``stat_signature``)."""
     from .cache import digest, key_of
 
     config = prep.config
@@ -333,12 +385,13 @@ def _run_key(prep: Prepared, opts: "Options", paths: list[str]) -> str:
                     pass
     links = [(rel, os.path.realpath(os.path.join(prep.root, rel))) for rel in prep.listing.names
              if os.path.islink(os.path.join(prep.root, rel))]
+    signature, racy = stat_signature(prep)
     return key_of(
         __version__, prep.root, sorted(os.path.realpath(p) for p in paths), opts.stdin_filename, opts.stdin_text,
         opts.inline_suppressions, sorted(opts.baseline or ()), opts.debug, inputs, prep.listing.names, links,
         config.schema_locations, config.kubernetes_version, config.strict_schemas,
-        stat_signature(prep), [(p.kind, p.path, p.message) for p in prep.listing.problems], prep.listing.skipped,
-    )
+        signature, [(p.kind, p.path, p.message) for p in prep.listing.problems], prep.listing.skipped,
+    ), racy
 
 
 def build_graph(paths: list[str], root_opt: str | None, config_opt: str | None) -> Graph:
@@ -369,11 +422,13 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
 
         t = time.perf_counter()
         cache = Cache(opts.cache_dir)
-        run_key = _run_key(prep, opts, paths)
+        run_key, racy = _run_key(prep, opts, paths)
         hit = cache.get("runs", run_key)
+        if hit is not None and not _racy_clean(prep, hit[3]):
+            hit = None  # a file rewritten within one timestamp tick of the stored run
         stats.timings["run key"] = time.perf_counter() - t
         if hit is not None:
-            report, internal, cached_stats = hit
+            report, internal, cached_stats, _racy = hit
             stats.documents, stats.run_cache = cached_stats, "hit"
             stats.from_cache = stats.files
             return report, internal
@@ -399,19 +454,29 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
     stats.parsed = pcache.parsed if cache is not None else len(prep.contents)
     stats.from_cache = pcache.reused
     stats.timings.update(loaded.timings)
+    files_pending = False
+    if cache is not None:
+        # rewriting the whole file cache for a handful of edited files costs more than
+        # parsing those files again next time: rewrite it once enough has changed
+        stale = pcache.parsed + len(set(pcache.previous) - set(pcache.fresh))
+        files_pending = bool(stale and (not pcache.previous or stale > max(20, len(pcache.fresh) // 20)))
+        if files_pending and opts.background_writes and \
+                sum(sf.size for sf in loaded.files.values()) <= BACKGROUND_WRITE_MAX_BYTES:
+            # the child's copy-on-write pages cost memory about the size of the parse
+            t = time.perf_counter()
+            files_pending = not cache.put_in_background("files", files_key, pcache.fresh)
+            stats.timings["cache fork"] = time.perf_counter() - t
     report, internal = _check(loaded, opts, paths)
     stats.timings.update(loaded.timings)
     stats.documents = report.documents
     stats.validated = loaded.validated
     if cache is not None:
         t = time.perf_counter()
-        # rewriting the whole file cache for a handful of edited files costs more than
-        # parsing those files again next time: rewrite it once enough has changed
-        stale = pcache.parsed + len(set(pcache.previous) - set(pcache.fresh))
-        if stale and (not pcache.previous or stale > max(20, len(pcache.fresh) // 20)):
+        if files_pending:
             cache.put("files", files_key, pcache.fresh)
         if not internal:
-            cache.put("runs", run_key, (report, internal, report.documents))
+            cache.put("runs", run_key, (report, internal, report.documents,
+                                        {rel: _content_digest(prep, rel) for rel in racy}))
         stats.timings["cache write"] = time.perf_counter() - t
     return report, internal
 

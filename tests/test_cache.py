@@ -158,3 +158,32 @@ def test_save_path_imports_nothing_heavy(tree, tmp_path):
     args = ["lint", "--cache-dir", str(tmp_path / "c"), "--root", str(tree), "--stdin-filename", str(target), "-"]
     assert _heavy(args, target.read_text()) != ""  # the first check validates: schemas are loaded
     assert _heavy(args, target.read_text()) == ""  # the same buffer again: the cached result
+
+
+def test_run_key_does_not_depend_on_the_clock_and_a_racy_rewrite_is_caught(tree, tmp_path, monkeypatch):
+    """Files changed in the last seconds are 'racy': their stat may survive another
+    write within one timestamp tick. The stored run keeps their content hashes and a hit
+    is checked against them; once the files age, the same key still hits."""
+    from gitlint_flux import engine
+
+    cache = str(tmp_path / "cache")
+
+    def once():
+        stats = Stats()
+        report, _ = run(Options(paths=[str(tree)], root=str(tree), use_cache=True, cache_dir=cache), stats)
+        return stats, report
+
+    first, _ = once()  # the files were just written: all racy
+    assert first.run_cache == "miss"
+    monkeypatch.setattr(engine, "RACY_NS", 0)  # now nothing is recent: the key must not move
+    aged, _ = once()
+    assert aged.run_cache == "hit"
+    monkeypatch.undo()
+
+    # a coarse-timestamp file system: a rewrite that leaves size and times as they were
+    real = engine.stat_signature
+    frozen = real(engine.prepare([str(tree)], str(tree), None))
+    (tree / "apps/b.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  name: X\n")
+    monkeypatch.setattr(engine, "stat_signature", lambda prep: frozen)
+    again, report = once()
+    assert again.run_cache == "miss" and "FLX002" in {f.rule for f in report.findings}
