@@ -12,6 +12,7 @@ import os
 import stat as stat_mod
 import re
 import subprocess
+import sys
 from dataclasses import dataclass, field
 
 from .model import Document, Problem, SourceFile, YMap, YSeq, line_col_after
@@ -420,11 +421,13 @@ def load_tree(root: str, in_git: bool, max_size: int, exclude=None,
         sf.is_kustomization = rel.rsplit("/", 1)[-1] in KUSTOMIZATION_NAMES
         todo.append(sf)
     contents = contents or {}
-    if len(todo) >= PARALLEL_MIN_FILES and (os.cpu_count() or 1) > PARALLEL_MIN_CPUS:
-        _parse_parallel(todo, max_size, cache, contents)
+    jobs = _start_parallel(todo, max_size, cache, contents)
     for sf in todo:
-        if sf.text is None and not sf.problems:
+        if sf.text is None and not sf.problems and (jobs is None or sf.path not in jobs.assigned):
             read_file(sf, max_size, cache, contents.get(sf.path))
+    if jobs is not None:
+        _finish_parallel(jobs, max_size, cache, contents)
+    for sf in todo:
         if sf.text is not None:
             reason = jinja_reason(sf.text, any(p.kind == "syntax" for p in sf.problems))
             if reason:
@@ -434,12 +437,27 @@ def load_tree(root: str, in_git: bool, max_size: int, exclude=None,
     return files, listing
 
 
-# below this many files to parse, a second process costs more than it saves; and the
-# parsed documents travel back pickled, which costs about what parsing them does: measured
-# on 2 cores (5,328 files) the parallel parse took 1.50 s against 1.08 s in one process,
-# so it is used only with more cores than that
-PARALLEL_MIN_FILES = 1500
+# The parse is spread over the machine's cores by fork: each child parses a share of the
+# files and sends its documents back pickled, while this process parses its own share. A
+# child also pays for pickling and this process for unpickling (measured: about 0.34 and
+# 0.23 of the parse), so a child's share is 1/(1.34 + children) of the bytes. Below
+# PARALLEL_MIN_BYTES of YAML to parse, a fork costs more than it saves.
+PARALLEL_MIN_BYTES = 256 * 1024
 PARALLEL_MIN_CPUS = 2
+PARALLEL_MAX_CHILDREN = 7
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+@dataclass
+class _Jobs:
+    assigned: set  # rels a child parses
+    children: list  # (pid, read fd, [SourceFile])
 
 
 def _parse_chunk(items: list[tuple[str, str, bytes | None, int]]) -> list[tuple]:
@@ -451,46 +469,125 @@ def _parse_chunk(items: list[tuple[str, str, bytes | None, int]]) -> list[tuple]
     return out
 
 
-def _parse_parallel(todo: list[SourceFile], max_size: int, cache: ParseCache | None,
-                    contents: dict[str, bytes]) -> None:
-    """Parse the files the cache does not hold in worker processes (fork), in the same
-    order and with the same results as a single process; fills ``todo`` in place."""
-    import concurrent.futures
-    import multiprocessing
+def _start_parallel(todo: list[SourceFile], max_size: int, cache: ParseCache | None,
+                    contents: dict[str, bytes]) -> _Jobs | None:
+    """Fork children that parse shares of the files the cache does not hold; None when
+    it would not pay (few bytes, one core, no fork, another thread running)."""
+    import pickle
+    import threading
 
     from .cache import digest
 
+    cpus = _cpus()
+    if cpus < PARALLEL_MIN_CPUS or not hasattr(os, "fork") or threading.active_count() > 1:
+        return None
     pending = []
+    total = 0
     for sf in todo:
         data = contents.get(sf.path)
-        if cache is not None and data is not None:
+        if data is None:
+            continue  # read by the parse itself (a race with the listing): this process does it
+        if cache is not None:
             hit = cache.previous.get(sf.path)
             if hit is not None and hit[0] == digest(data):
                 continue  # read_file takes it from the cache
         pending.append(sf)
-    if len(pending) < PARALLEL_MIN_FILES:
-        return
-    workers = min(os.cpu_count() or 2, 8)
-    size = max(50, len(pending) // (workers * 4))
-    chunks = [pending[i:i + size] for i in range(0, len(pending), size)]
+        total += len(data)
+    if total < PARALLEL_MIN_BYTES:
+        return None
+    n = max(1, min(cpus - 1, PARALLEL_MAX_CHILDREN))
+    share = total / (1.34 + n)
+    jobs = _Jobs(set(), [])
+    # interleave the files by size so that every share has big and small ones
+    pending.sort(key=lambda sf: -len(contents[sf.path]))
+    shares: list[list[SourceFile]] = [[] for _ in range(n)]
+    sizes = [0] * n
+    for sf in pending:
+        i = min(range(n), key=sizes.__getitem__)
+        if sizes[i] >= share:
+            continue  # this process parses the rest
+        shares[i].append(sf)
+        sizes[i] += len(contents[sf.path])
     try:
-        ctx = multiprocessing.get_context("fork")
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            results = list(pool.map(_parse_chunk, [[(sf.path, sf.abspath, contents.get(sf.path), max_size)
-                                                    for sf in chunk] for chunk in chunks]))
-    except (OSError, RuntimeError, ValueError, concurrent.futures.process.BrokenProcessPool):
-        return  # the single-process path parses them
-    by_rel = {sf.path: sf for sf in pending}
-    for chunk in results:
-        for rel, has_text, documents, problems, is_template, size in chunk:
-            sf = by_rel[rel]
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    for mine in shares:
+        if not mine:
+            continue
+        try:
+            r, w = os.pipe()
+        except OSError:
+            break
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(r)
+            os.close(w)
+            break
+        if pid == 0:  # the child: parse, send, and leave without running any cleanup
+            code = 1
+            try:
+                os.close(r)
+                blob = pickle.dumps(_parse_chunk([(sf.path, sf.abspath, contents[sf.path], max_size) for sf in mine]),
+                                    protocol=pickle.HIGHEST_PROTOCOL)
+                view = memoryview(blob)
+                while view:
+                    view = view[os.write(w, view):]
+                code = 0
+            except BaseException:
+                pass
+            finally:
+                os._exit(code)
+        os.close(w)
+        jobs.children.append((pid, r, mine))
+        jobs.assigned.update(sf.path for sf in mine)
+    return jobs if jobs.children else None
+
+
+def _finish_parallel(jobs: _Jobs, max_size: int, cache: ParseCache | None, contents: dict[str, bytes]) -> None:
+    """Take the children's documents, exactly as if this process had parsed those files;
+    a child that failed has its share parsed here."""
+    import pickle
+
+    from .cache import digest
+
+    for pid, r, mine in jobs.children:
+        chunks = []
+        try:
+            while True:
+                b = os.read(r, 1 << 20)
+                if not b:
+                    break
+                chunks.append(b)
+        except OSError:
+            chunks = []
+        finally:
+            os.close(r)
+        try:
+            _, status = os.waitpid(pid, 0)
+            ok = os.waitstatus_to_exitcode(status) == 0
+        except ChildProcessError:
+            ok = False
+        results = None
+        if ok:
+            try:
+                results = pickle.loads(b"".join(chunks))
+            except Exception:
+                results = None
+        if results is None or len(results) != len(mine):
+            for sf in mine:
+                read_file(sf, max_size, cache, contents.get(sf.path))
+            continue
+        for sf, (rel, has_text, documents, problems, is_template, size) in zip(mine, results):
             data = contents.get(rel)
             if has_text and data is not None:
                 sf.text, _err, _l, _c = decode(data)
             sf.documents, sf.problems, sf.is_template, sf.size = documents, problems, is_template, size
-            if sf.text is None and not sf.problems:
+            if sf.text is None:
                 continue
-            if cache is not None and sf.text is not None:
+            if cache is not None:
                 sf.digest = digest(data) if data is not None else ""
                 cache.parsed += 1
                 if not sf.problems:

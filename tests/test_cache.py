@@ -122,12 +122,24 @@ def test_concurrent_runs_share_a_cache_safely(tree, tmp_path):
 
 
 def test_parallel_parse_gives_identical_output(tree, monkeypatch):
-    single = run(Options(paths=[str(tree)]))[0]
-    monkeypatch.setattr(load_mod, "PARALLEL_MIN_FILES", 1)
-    monkeypatch.setattr(load_mod, "PARALLEL_MIN_CPUS", 0)
-    parallel = run(Options(paths=[str(tree)]))[0]
     from gitlint_flux.report.json import as_dict
+
+    (tree / "apps/b.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  name: c\n")
+    (tree / "apps/bin.yaml").write_bytes(b"\x00\x01binary")
+    monkeypatch.setattr(load_mod, "PARALLEL_MIN_BYTES", 10**12)
+    single = run(Options(paths=[str(tree)]))[0]
+    monkeypatch.setattr(load_mod, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(load_mod, "PARALLEL_MIN_CPUS", 0)
+    forks = []
+    real_fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or real_fork())
+    parallel = run(Options(paths=[str(tree)]))[0]
+    assert forks, "no child parsed anything"
     assert as_dict(single) == as_dict(parallel)
+    assert {f.rule for f in single.findings} >= {"FLX002", "FLX004"}  # duplicate key, binary file
+    # a child that dies: its share is parsed by this process, with the same result
+    monkeypatch.setattr(load_mod, "_parse_chunk", lambda items: os._exit(3))
+    assert as_dict(run(Options(paths=[str(tree)]))[0]) == as_dict(single)
 
 
 SAVE_PATH_PROBE = """
