@@ -435,7 +435,9 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
         stats.run_cache = "miss"
         t = time.perf_counter()
         files_key = key_of("files", prep.root)
-        pcache = ParseCache(previous=cache.get("files", files_key) or {})
+        previous = cache.get("files-shared", files_key) or {}
+        previous.update(cache.get("files", files_key) or {})
+        pcache = ParseCache(previous=previous)
         stats.timings["cache read"] = time.perf_counter() - t
     else:
         pcache = ParseCache()
@@ -461,10 +463,10 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
         stale = pcache.parsed + len(set(pcache.previous) - set(pcache.fresh))
         files_pending = bool(stale and (not pcache.previous or stale > max(20, len(pcache.fresh) // 20)))
         if files_pending and opts.background_writes and \
-                sum(sf.size for sf in loaded.files.values()) <= BACKGROUND_WRITE_MAX_BYTES:
+                sum(len(b) for b in prep.contents.values()) <= BACKGROUND_WRITE_MAX_BYTES:
             # the child's copy-on-write pages cost memory about the size of the parse
             t = time.perf_counter()
-            files_pending = not cache.put_in_background("files", files_key, pcache.fresh)
+            files_pending = not cache.put_in_background(_file_cache_entries(files_key, pcache.fresh))
             stats.timings["cache fork"] = time.perf_counter() - t
     report, internal = _check(loaded, opts, paths)
     stats.timings.update(loaded.timings)
@@ -473,12 +475,22 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
     if cache is not None:
         t = time.perf_counter()
         if files_pending:
-            cache.put("files", files_key, pcache.fresh)
+            for kind, key, value, fast in _file_cache_entries(files_key, pcache.fresh):
+                cache.put(kind, key, value, fast=fast)
         if not internal:
             cache.put("runs", run_key, (report, internal, report.documents,
                                         {rel: _content_digest(prep, rel) for rel in racy}))
         stats.timings["cache write"] = time.perf_counter() - t
     return report, internal
+
+
+def _file_cache_entries(key: str, fresh: dict) -> list[tuple]:
+    """The file cache as two entries: files whose documents share nodes through YAML
+    aliases keep the sharing (pickled with its memo); the rest, nearly everything, is
+    pickled without one (see ``Cache.put``)."""
+    plain = {rel: v for rel, v in fresh.items() if not v[3]}
+    shared = {rel: v for rel, v in fresh.items() if v[3]}
+    return [("files", key, plain, True), ("files-shared", key, shared, False)]
 
 
 def _check(loaded: Loaded, opts: Options, paths: list[str]) -> tuple[RunReport, bool]:

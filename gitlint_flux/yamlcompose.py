@@ -185,8 +185,9 @@ def _key_repr(key):
     return key
 
 
-def compose_all(text: str) -> tuple[list[tuple[object, int, int]], list[ComposeError]]:
-    """Compose every document of ``text``.
+def compose_all(text: str, sharing: list | None = None) -> tuple[list[tuple[object, int, int]], list[ComposeError]]:
+    """Compose every document of ``text``; ``sharing[0]`` is set when an alias made two
+    places of a document share one mapping or sequence.
 
     Returns ``(documents, errors)`` where each document is ``(value, line, column)``.
     A syntax error stops the file (libyaml cannot resume); composer refusals (duplicate
@@ -203,7 +204,7 @@ def compose_all(text: str) -> tuple[list[tuple[object, int, int]], list[ComposeE
             cls = ev.__class__
             if cls is _DSTART:
                 try:
-                    result = _compose_document(get, errors, budget)
+                    result = _compose_document(get, errors, budget, sharing)
                 except _TooMany:
                     break  # the file is too large: stop reading it
                 except _Abort:
@@ -292,7 +293,7 @@ def _too_many(errors, ev) -> _TooMany:
     return _TooMany()
 
 
-def _compose_document(get, errors, budget):
+def _compose_document(get, errors, budget, sharing=None):
     """Compose one document; the DocumentStartEvent has been consumed. ``budget[0]``:
     the nodes the file may still have (this document's are subtracted)."""
     limit = budget[0]
@@ -429,6 +430,8 @@ def _compose_document(get, errors, budget):
                 if dropped is None:
                     dropped = errors[-1]
             value, weight = target
+            if sharing is not None and isinstance(value, (YMap, YSeq)):
+                sharing[0] = True
             expanded += weight
             written += 1
             if written > limit:

@@ -199,3 +199,29 @@ def test_run_key_does_not_depend_on_the_clock_and_a_racy_rewrite_is_caught(tree,
     monkeypatch.setattr(engine, "stat_signature", lambda prep: frozen)
     again, report = once()
     assert again.run_cache == "miss" and "FLX002" in {f.rule for f in report.findings}
+
+
+def test_files_with_aliases_are_cached_with_their_sharing(tree, tmp_path):
+    """The file cache is pickled without a memo, except for files whose documents share
+    a mapping through a YAML alias: those keep it (an alias bomb under the budget must not
+    be written out once per reference), and a cached run reads both back."""
+    import pickle
+
+    from gitlint_flux.cache import MAGIC
+
+    (tree / "apps/kustomization.yaml").write_text("resources:\n  - a.yaml\n  - b.yaml\n  - c.yaml\n")
+    (tree / "apps/c.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: &l\n    app: c\n"
+        "  annotations: *l\ndata:\n  k: v\n")
+    cache = tmp_path / "cache"
+    cold, _, out1 = lint_stats(tree, cache)
+    entries = {p.parent.parent.name: pickle.loads(p.read_bytes()[len(MAGIC):])[1]
+               for p in cache.glob("files*/*/*")}
+    assert set(entries["files-shared"]) == {"apps/c.yaml"}
+    assert "apps/a.yaml" in entries["files"] and "apps/c.yaml" not in entries["files"]
+    (tree / "apps/a.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a2\n")
+    one, _, out2 = lint_stats(tree, cache)
+    assert one["parsed"] == 1 and one["from cache"] == 5
+    uncached = subprocess.run([sys.executable, "-m", "gitlint_flux", "lint", "--format", "json", "--no-cache",
+                               str(tree)], capture_output=True, text=True, timeout=60)
+    assert out2["findings"] == json.loads(uncached.stdout)["findings"]
