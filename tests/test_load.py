@@ -432,16 +432,17 @@ def test_unreadable_file(repo):
 def test_unreadable_file_simulated(repo, monkeypatch):
     """The same path without relying on permissions (works as root)."""
     root = repo({"a.yaml": cm("a"), "locked.yaml": cm("locked")})
-    real_open = open
+    real_open = os.open
     target = os.path.realpath(root / "locked.yaml")
 
     def fake_open(path, *args, **kwargs):
-        if os.path.realpath(path) == target:
+        if isinstance(path, (str, bytes, os.PathLike)) and os.path.realpath(path) == target:
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(load_mod, "open", fake_open, raising=False)
+    monkeypatch.setattr(os, "open", fake_open)
     report = lint(root)
+    monkeypatch.undo()
     assert found(report) == [("FLX006", "locked.yaml", 1, 1)]
     assert report.findings[0].message == "cannot read file: Permission denied"
     assert report.files == ["a.yaml", "locked.yaml"]
