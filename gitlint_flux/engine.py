@@ -407,6 +407,7 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
         stdin = (opts.stdin_filename, opts.stdin_text or "")
         paths = [opts.stdin_filename]
     cache = pcache = run_key = None
+    racy: list[str] = []
     if opts.freeze_gc:
         # a one-run process: the objects it builds hold no garbage cycles worth collecting,
         # and collections over the cache's or the parser's hundred thousand containers cost
@@ -468,6 +469,8 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
             t = time.perf_counter()
             files_pending = not cache.put_in_background(_file_cache_entries(files_key, pcache.fresh))
             stats.timings["cache fork"] = time.perf_counter() - t
+    racy_digests = {rel: _content_digest(prep, rel) for rel in racy} if cache is not None else {}
+    prep.contents.clear()  # parsed: the bytes are not needed again (the text is kept)
     report, internal = _check(loaded, opts, paths)
     stats.timings.update(loaded.timings)
     stats.documents = report.documents
@@ -478,8 +481,7 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
             for kind, key, value, fast in _file_cache_entries(files_key, pcache.fresh):
                 cache.put(kind, key, value, fast=fast)
         if not internal:
-            cache.put("runs", run_key, (report, internal, report.documents,
-                                        {rel: _content_digest(prep, rel) for rel in racy}))
+            cache.put("runs", run_key, (report, internal, report.documents, racy_digests))
         stats.timings["cache write"] = time.perf_counter() - t
     return report, internal
 

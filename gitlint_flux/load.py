@@ -582,28 +582,20 @@ def _finish_parallel(jobs: _Jobs, max_size: int, cache: ParseCache | None, conte
     from .cache import digest
 
     for pid, r, mine in jobs.children:
-        chunks = []
+        results = None
         try:
-            while True:
-                b = os.read(r, 1 << 20)
-                if not b:
-                    break
-                chunks.append(b)
-        except OSError:
-            chunks = []
-        finally:
-            os.close(r)
+            with os.fdopen(r, "rb") as fh:  # unpickled as it streams in: no copy of the whole
+                results = pickle.load(fh)
+                if fh.read(1):
+                    results = None  # more than one pickle: not what a child sends
+        except Exception:  # a child that died midway: its share is parsed here
+            results = None
         try:
             _, status = os.waitpid(pid, 0)
-            ok = os.waitstatus_to_exitcode(status) == 0
-        except ChildProcessError:
-            ok = False
-        results = None
-        if ok:
-            try:
-                results = pickle.loads(b"".join(chunks))
-            except Exception:
+            if os.waitstatus_to_exitcode(status) != 0:
                 results = None
+        except ChildProcessError:
+            results = None
         if results is None or len(results) != len(mine):
             for sf in mine:
                 read_file(sf, max_size, cache, contents.get(sf.path))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from sys import intern as _intern
 
 import yaml
 from yaml import events as _ev
@@ -360,7 +361,7 @@ def _compose_document(get, errors, budget, sharing=None):
                         if ev.tag is None:
                             # a mapping key: kept as written (as go-yaml compares keys), so `1`
                             # and `true` stay distinct and every key is a string, as in JSON
-                            key = ev.value
+                            key = _intern(ev.value)  # one copy of `metadata`, `name`... per run
                             fr[2] = _MERGE if (key == "<<" and plain) else key
                         else:
                             fr[2] = _key_repr(_scalar(ev))
