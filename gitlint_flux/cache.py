@@ -32,13 +32,46 @@ MAGIC = b"GLFC1"
 _STAMP: str | None = None
 
 
+#: installed packages whose files decide results: the YAML parser (libyaml's limits) and
+#: the Kubernetes schemas of kubernetes-validate (read as data, never imported)
+DEPENDENCIES = ("yaml", "_yaml", "kubernetes_validate")
+
+
+def _dependency_parts() -> list[str]:
+    """Where each dependency is installed and when: an upgrade or reinstall changes it,
+    found without importing anything."""
+    import importlib.util
+
+    parts = []
+    for name in DEPENDENCIES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None:
+            parts.append(f"{name}:absent")
+            continue
+        paths = [spec.origin] if spec.origin else []
+        for loc in spec.submodule_search_locations or ():
+            paths.append(loc)
+            paths.append(os.path.join(loc, "kubernetes-json-schema"))  # its schema files
+        for path in paths:
+            try:
+                st = os.stat(path)
+                parts.append(f"{name}:{path}:{st.st_size}:{st.st_mtime_ns}")
+            except OSError:
+                pass
+    return parts
+
+
 def code_stamp() -> str:
     """The tool version plus the size and modification time of the package's own files:
-    a development checkout or a reinstall with the same version number still invalidates."""
+    a development checkout or a reinstall with the same version number still invalidates;
+    likewise an upgrade of the dependencies whose data decide results."""
     global _STAMP
     if _STAMP is None:
         pkg = os.path.dirname(os.path.abspath(__file__))
-        parts = [__version__]
+        parts = [__version__, *_dependency_parts()]
         for dirpath, dirs, names in os.walk(pkg):
             dirs[:] = sorted(d for d in dirs if d != "__pycache__")
             for n in sorted(names):

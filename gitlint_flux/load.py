@@ -126,6 +126,12 @@ def _git_files(root: str) -> list[str] | None:
 def _walk_files(root: str, listing: Listing, links: set[str]) -> list[str]:
     out: list[str] = []
     stack = [root]
+    prefix = len(root.rstrip(os.sep) + os.sep)  # scandir's paths start with the root: no relpath per file
+
+    def rel_of(path: str) -> str:
+        rel = path[prefix:]
+        return rel if os.sep == "/" else rel.replace(os.sep, "/")
+
     while stack:
         d = stack.pop()
         try:
@@ -138,14 +144,14 @@ def _walk_files(root: str, listing: Listing, links: set[str]) -> list[str]:
                 continue
             try:
                 if e.is_symlink():
-                    out.append(_rel(root, e.path))
+                    out.append(rel_of(e.path))
                     links.add(out[-1])
                 elif e.is_dir():
                     stack.append(e.path)
                 else:
-                    out.append(_rel(root, e.path))
+                    out.append(rel_of(e.path))
             except OSError:
-                out.append(_rel(root, e.path))
+                out.append(rel_of(e.path))
     return sorted(out)
 
 

@@ -225,3 +225,29 @@ def test_files_with_aliases_are_cached_with_their_sharing(tree, tmp_path):
     uncached = subprocess.run([sys.executable, "-m", "gitlint_flux", "lint", "--format", "json", "--no-cache",
                                str(tree)], capture_output=True, text=True, timeout=60)
     assert out2["findings"] == json.loads(uncached.stdout)["findings"]
+
+
+def test_dependency_upgrade_changes_the_stamp(tmp_path, monkeypatch):
+    """A new kubernetes-validate (its schema files) invalidates cached results, found
+    without importing it."""
+    import importlib
+    import time
+
+    from gitlint_flux import cache as cache_mod
+
+    pkg = tmp_path / "site" / "kubernetes_validate"
+    (pkg / "kubernetes-json-schema" / "v1.30.0-local-strict").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    importlib.invalidate_caches()
+
+    def stamp():
+        monkeypatch.setattr(cache_mod, "_STAMP", None)
+        return cache_mod.code_stamp()
+
+    before = stamp()
+    assert stamp() == before
+    assert any(str(pkg) in p for p in cache_mod._dependency_parts())
+    (pkg / "kubernetes-json-schema" / "v1.31.0-local-strict").mkdir()  # an upgrade adds a version
+    os.utime(pkg / "kubernetes-json-schema", ns=(time.time_ns(), time.time_ns() + 10**9))
+    assert stamp() != before
