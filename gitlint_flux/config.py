@@ -176,6 +176,8 @@ def parse_config(path: str, data: object) -> Config:
     mfs = data.get("max-file-size", DEFAULT_MAX_FILE_SIZE)
     if not isinstance(mfs, int) or isinstance(mfs, bool) or mfs <= 0:
         raise ConfigError(f"{path}: `max-file-size` must be a positive number of bytes")
+    if mfs >= 2**31:  # positions are stored as 32-bit integers
+        raise ConfigError(f"{path}: `max-file-size` must be under 2 GiB (2147483648 bytes)")
     cfg.max_file_size = mfs
     cfg.policies = _str_list(path, "policies", data.get("policies"))
     if cfg.policies:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from array import array
 from dataclasses import dataclass, field
 from typing import Any, Iterator, NamedTuple
 
@@ -23,33 +24,83 @@ SEVERITY_RANK = {ERROR: 3, WARNING: 2, INFO: 1}
 # --------------------------------------------------------------------------- positioned YAML
 
 
+def _ints(packed: bytes | None):
+    """The integers of a packed position block (native 32-bit ints, see yamlcompose)."""
+    a = array("i")
+    if packed:
+        a.frombytes(packed)
+    return a
+
+
 class YMap(dict):
     """A YAML mapping: a plain ``dict`` that also knows where it and its entries are.
 
     ``line``/``col`` locate the mapping itself (1-based, code points); ``pos[key]`` is
     ``(key_line, key_col, value_line, value_col, value_end_line, value_end_col)``.
+
+    The parser stores positions compactly (``_pk``: the keys, ``_pv``: six 32-bit integers
+    a key as bytes, a third of the memory of a dict of tuples); ``pos`` turns them into that
+    dict the first time it is asked for, which only the mappings a finding or a
+    transform touches ever are.
     """
 
-    __slots__ = ("line", "col", "pos")
+    __slots__ = ("line", "col", "_pk", "_pv", "_pd")
 
     def __init__(self, line: int = 0, col: int = 0):
         super().__init__()
         self.line = line
         self.col = col
-        self.pos: dict[Any, tuple[int, int, int, int, int, int]] = {}
+        self._pk: tuple = ()
+        self._pv = None
+        self._pd: dict[Any, tuple[int, int, int, int, int, int]] | None = None
+
+    @property
+    def pos(self) -> dict[Any, tuple[int, int, int, int, int, int]]:
+        pd = self._pd
+        if pd is None:
+            v = _ints(self._pv)
+            pd = self._pd = {k: tuple(v[6 * i:6 * i + 6]) for i, k in enumerate(self._pk)} if v else {}
+            self._pk, self._pv = (), None
+        return pd
+
+    @pos.setter
+    def pos(self, value: dict) -> None:
+        self._pk, self._pv, self._pd = (), None, value
+
+    def copy_positions(self, other: "YMap") -> None:
+        """Positions of ``other`` (a copy shares its compact storage, never mutated)."""
+        if other._pd is None:
+            self._pk, self._pv, self._pd = other._pk, other._pv, None
+        else:
+            self._pk, self._pv, self._pd = (), None, dict(other._pd)
 
 
 class YSeq(list):
     """A YAML sequence: a plain ``list`` with ``line``/``col`` and per-item ``pos``
-    ``(line, col, end_line, end_col)``."""
+    ``(line, col, end_line, end_col)`` (stored as four integers per item until asked for,
+    like ``YMap``)."""
 
-    __slots__ = ("line", "col", "pos")
+    __slots__ = ("line", "col", "_pv", "_pl")
 
     def __init__(self, line: int = 0, col: int = 0):
         super().__init__()
         self.line = line
         self.col = col
-        self.pos: list[tuple[int, int, int, int]] = []
+        self._pv = None
+        self._pl: list[tuple[int, int, int, int]] | None = None
+
+    @property
+    def pos(self) -> list[tuple[int, int, int, int]]:
+        pl = self._pl
+        if pl is None:
+            v = _ints(self._pv)
+            pl = self._pl = [tuple(v[i:i + 4]) for i in range(0, len(v), 4)] if v else []
+            self._pv = None
+        return pl
+
+    @pos.setter
+    def pos(self, value: list) -> None:
+        self._pv, self._pl = None, value
 
 
 class Loc(NamedTuple):

@@ -22,12 +22,12 @@ def _copy_shallow(node):
     if isinstance(node, YMap):
         m = YMap(node.line, node.col)
         m.update(node)
-        m.pos = dict(node.pos)
+        m.copy_positions(node)
         return m
     if isinstance(node, YSeq):
         s = YSeq(node.line, node.col)
         s.extend(node)
-        s.pos = list(node.pos)
+        s.pos = list(node.pos)  # items are inserted and removed: the list form
         return s
     if isinstance(node, dict):
         return dict(node)

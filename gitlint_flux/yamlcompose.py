@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array as _array
 from sys import intern as _intern
 
 import yaml
@@ -299,7 +300,8 @@ def _compose_document(get, errors, budget, sharing=None):
     the nodes the file may still have (this document's are subtracted)."""
     limit = budget[0]
     anchors: dict[str, tuple[object, int]] = {}
-    # frame: [container, is_map, pending_key, key_line, key_col, weight, anchor, merges, unused]
+    # frame: [container, is_map, pending_key, key_line, key_col, weight, anchor, merges,
+    #         keys (a mapping's, in order), positions (6 integers a key, 4 an item)]
     stack: list[list] = []
     root = None
     root_line = root_col = 1
@@ -331,14 +333,14 @@ def _compose_document(get, errors, budget, sharing=None):
                     fr[7].append((value, l, c))
                     return
                 if key in cont:
-                    first = cont.pos[key][0]
-                    errors.append(ComposeError("duplicate-key", f'mapping key "{key}" already defined at line {first}',
-                                               fr[3], fr[4]))
+                    _duplicate(fr, key, errors, (fr[3], fr[4], l, c, el, ec))
+                else:
+                    fr[8].append(key)
+                    fr[9] += (fr[3], fr[4], l, c, el, ec)
                 cont[key] = value
-                cont.pos[key] = (fr[3], fr[4], l, c, el, ec)
         else:
             cont.append(value)
-            cont.pos.append((l, c, el, ec))
+            fr[9] += (l, c, el, ec)
 
     plain_merge = [False]
     while True:
@@ -377,17 +379,17 @@ def _compose_document(get, errors, budget, sharing=None):
                         continue
                     cont = fr[0]
                     if key in cont:
-                        errors.append(ComposeError("duplicate-key",
-                                                   f'mapping key "{key}" already defined at line {cont.pos[key][0]}',
-                                                   fr[3], fr[4]))
+                        _duplicate(fr, key, errors,
+                                   (fr[3], fr[4], sm.line + 1, sm.column + 1, em.line + 1, em.column + 1))
+                    else:
+                        fr[8].append(key)
+                        fr[9] += (fr[3], fr[4], sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)
                     cont[key] = value
-                    cont.pos[key] = (fr[3], fr[4], sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)
                     continue
                 value = (resolve_plain(ev.value) if ev.tag is None else _scalar(ev)) if plain else _scalar(ev)
                 em = ev.end_mark
-                cont = fr[0]
-                cont.append(value)
-                cont.pos.append((sm.line + 1, sm.column + 1, em.line + 1, em.column + 1))
+                fr[0].append(value)
+                fr[9] += (sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)
                 continue
             plain_merge[0] = plain
             if stack and stack[-1][1] and stack[-1][2] is _MERGE_PENDING and ev.tag is None:
@@ -411,12 +413,17 @@ def _compose_document(get, errors, budget, sharing=None):
             sm = ev.start_mark
             is_map = cls is _MSTART
             cont = YMap(sm.line + 1, sm.column + 1) if is_map else YSeq(sm.line + 1, sm.column + 1)
-            stack.append([cont, is_map, _MERGE_PENDING, 0, 0, 1, ev.anchor, [], None])
+            stack.append([cont, is_map, _MERGE_PENDING, 0, 0, 1, ev.anchor, [], [] if is_map else None, []])
         elif cls is _MEND or cls is _SEND:
             fr = stack.pop()
             cont = fr[0]
-            if fr[1] and fr[7]:
-                _apply_merges(cont, fr[7], errors)
+            if fr[1]:
+                cont._pk = tuple(fr[8])
+                cont._pv = _array("i", fr[9]).tobytes()  # bytes: the cheapest to keep and to pickle
+                if fr[7]:
+                    _apply_merges(cont, fr[7], errors)
+            else:
+                cont._pv = _array("i", fr[9]).tobytes()
             if fr[6]:
                 anchors[fr[6]] = (cont, fr[5])
             em = ev.end_mark
@@ -454,6 +461,14 @@ def _compose_document(get, errors, budget, sharing=None):
 
 
 _MERGE_PENDING = object()
+
+
+def _duplicate(fr, key, errors, where) -> None:
+    """A key given twice: reported at the second; the later value and position win."""
+    i = fr[8].index(key)
+    errors.append(ComposeError("duplicate-key", f'mapping key "{key}" already defined at line {fr[9][6 * i]}',
+                               fr[3], fr[4]))
+    fr[9][6 * i:6 * i + 6] = where
 
 
 def _apply_merges(cont: YMap, merges, errors):

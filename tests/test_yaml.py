@@ -453,3 +453,34 @@ def test_too_deep_drops_only_its_document():
     docs, errors = compose_all("first: 1\n---\n" + "[" * 600 + "]" * 600 + "\n---\nlast: 2\n")
     assert [(e.kind, e.line) for e in errors] == [("too-deep", 3)]
     assert [v for v, _, _ in docs] == [{"first": 1}, {"last": 2}]
+
+
+def test_positions_are_stored_compactly_until_asked_for():
+    """The composer keeps positions as packed integers; `pos` gives the same dict (or
+    list) of tuples on first use, a duplicate key keeps its later position, a copy's edits
+    stay its own, and the file cache's pickling keeps the compact form."""
+    import pickle
+
+    from gitlint_flux.transform import strategic_merge
+
+    docs, errors = compose_all("a: 1\nb:\n  c: [x, y]\na: 3\n")
+    assert [e.kind for e in errors] == ["duplicate-key"]
+    m = docs[0][0]
+    assert m._pd is None and isinstance(m._pv, bytes)  # not materialized by composing
+    again = pickle.loads(pickle.dumps(m))
+    assert again._pd is None and again._pv == m._pv and again == m
+    assert m.pos == {"a": (4, 1, 4, 4, 4, 5), "b": (2, 1, 3, 3, 4, 1)}
+    assert m["b"]["c"].pos == [(3, 7, 3, 8), (3, 10, 3, 11)]
+    assert again.pos == m.pos and again["b"].pos == m["b"].pos
+    patched = strategic_merge(again, {"b": {"d": 1}})
+    patched.pos["b"] = (9, 9, 9, 9, 9, 9)
+    patched["b"].pos["c"] = (8, 8, 8, 8, 8, 8)
+    assert again.pos["b"] == (2, 1, 3, 3, 4, 1) and again["b"].pos == {"c": (3, 3, 3, 6, 3, 12)}
+
+
+def test_max_file_size_must_fit_the_position_integers():
+    from gitlint_flux.config import ConfigError, parse_config
+
+    assert parse_config("c.yaml", {"max-file-size": 2**31 - 1}).max_file_size == 2**31 - 1
+    with pytest.raises(ConfigError, match="under 2 GiB"):
+        parse_config("c.yaml", {"max-file-size": 2**32})
