@@ -251,3 +251,48 @@ def test_dependency_upgrade_changes_the_stamp(tmp_path, monkeypatch):
     (pkg / "kubernetes-json-schema" / "v1.31.0-local-strict").mkdir()  # an upgrade adds a version
     os.utime(pkg / "kubernetes-json-schema", ns=(time.time_ns(), time.time_ns() + 10**9))
     assert stamp() != before
+
+
+WIDGET_CRD = """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names:
+    kind: Widget
+    plural: widgets
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size:
+                  type: {type}
+"""
+
+
+def test_crd_change_elsewhere_revalidates_the_documents_of_its_kind(tree, tmp_path):
+    """The Widget file is unchanged and comes from the file cache; the CRD defining its
+    kind changed, so the Widgets are validated again against the new schema."""
+    (tree / "apps/kustomization.yaml").write_text("resources:\n  - a.yaml\n  - b.yaml\n  - crd.yaml\n  - w.yaml\n")
+    (tree / "apps/crd.yaml").write_text(WIDGET_CRD.replace("{type}", "integer"))
+    (tree / "apps/w.yaml").write_text("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"
+                                      "  namespace: apps\nspec:\n  size: 3\n")
+    cache = tmp_path / "cache"
+    cold, _, out = lint_stats(tree, cache)
+    assert [f["rule"] for f in out["findings"]] == []
+    warm, line, _ = lint_stats(tree, cache)
+    assert "run cache hit" in line and warm["parsed"] == 0
+    (tree / "apps/crd.yaml").write_text(WIDGET_CRD.replace("{type}", "string"))
+    after, line, out = lint_stats(tree, cache)
+    assert "run cache miss" in line and after["parsed"] == 1 and after["from cache"] == 6
+    assert after["validated"] >= 2  # the CRD and the Widget
+    assert [(f["rule"], f["path"], f["line"]) for f in out["findings"]] == [("FLX202", "apps/w.yaml", 7)]
