@@ -12,6 +12,7 @@ built once; the tests skip with the reason when that build fails for want of a n
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -206,7 +207,10 @@ def test_hook_manifest_is_valid_and_as_documented():
     assert r.returncode == 0, r.stdout + r.stderr
     hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     h = hooks["gitlint-flux"]
-    assert h["language"] == "python" and h["types_or"] == ["yaml"] and h["require_serial"] is True
+    assert h["language"] == "python" and "types_or" not in h and h["require_serial"] is True
+    files = re.compile(h["files"])
+    assert all(files.search(p) for p in ("a.yaml", "apps/b.yml", "Kustomization", "apps/Kustomization"))
+    assert not any(files.search(p) for p in ("README.md", "apps/kustomization.yaml.bak", "MyKustomization"))
     assert h.get("pass_filenames", True) is True
     assert h["entry"].split()[:2] == ["gitlint-flux", "lint"] and "--pre-commit" in h["entry"].split()
     assert h["always_run"] is True  # a commit that only deletes files is checked too
@@ -215,6 +219,17 @@ def test_hook_manifest_is_valid_and_as_documented():
 
 
 # --------------------------------------------------------------------------- the six scenarios, by git commit
+
+
+def test_extensionless_kustomization_file_is_checked(flux_repo):
+    """kustomize also reads a file named `Kustomization`; pre-commit does not type it as
+    YAML, so the hook's `files:` pattern names it."""
+    flux_repo.git("rm", "-q", "apps/kustomization.yaml")
+    flux_repo.write({"apps/Kustomization": "resources:\n  - config.yaml\n  - missing.yaml\n"})
+    flux_repo.git("add", "apps")
+    r = flux_repo.commit()
+    assert r.returncode != 0, r.out
+    assert "apps/Kustomization:3:5: error FLX101" in r.out
 
 
 def test_clean_commit_passes(flux_repo):
