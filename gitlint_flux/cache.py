@@ -34,7 +34,7 @@ _STAMP: str | None = None
 
 #: installed packages whose files decide results: the YAML parser (libyaml's limits) and
 #: the Kubernetes schemas of kubernetes-validate (read as data, never imported)
-DEPENDENCIES = ("yaml", "_yaml", "kubernetes_validate")
+DEPENDENCIES = ("yaml", "kubernetes_validate")
 
 
 def _dependency_parts() -> list[str]:
@@ -51,10 +51,11 @@ def _dependency_parts() -> list[str]:
         if spec is None:
             parts.append(f"{name}:absent")
             continue
+        # the package's __init__ (rewritten by any install) and kubernetes-validate's schema
+        # directory; not the package directory, whose time changes when __pycache__ appears
         paths = [spec.origin] if spec.origin else []
         for loc in spec.submodule_search_locations or ():
-            paths.append(loc)
-            paths.append(os.path.join(loc, "kubernetes-json-schema"))  # its schema files
+            paths.append(os.path.join(loc, "kubernetes-json-schema"))
         for path in paths:
             try:
                 st = os.stat(path)

@@ -102,7 +102,10 @@ def main(argv: list[str] | None = None) -> int:
             pass
         cache = sys.modules.get("gitlint_flux.cache")
         if cache is not None:
-            cache.wait_for_writers()  # the file cache, written while the run went on
+            try:
+                cache.wait_for_writers()  # the file cache, written while the run went on
+            except KeyboardInterrupt:
+                code = 130  # the writer finishes on its own; its write is atomic
         try:
             sys.stderr.flush()
         except BrokenPipeError:
@@ -171,15 +174,25 @@ def _lint(args) -> int:
     if args.root and not os.path.isdir(args.root):
         print(f"gitlint-flux: --root {args.root}: not a directory", file=sys.stderr)
         return 2
-    if args.root and not paths:
-        paths = [args.root]  # `--root DIR` alone lints DIR, wherever it is run from
     if args.root:
         top = os.path.realpath(args.root)
-        for p in paths:
+
+        def under_root(p: str) -> bool:
             real = os.path.realpath(p)
-            if real != top and not real.startswith(top.rstrip(os.sep) + os.sep):
-                print(f"gitlint-flux: {p}: outside the root {args.root}", file=sys.stderr)
-                return 2
+            return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+        if args.pre_commit and not args.stdin_filename:
+            # a commit may touch (or delete) files beside the Flux tree: they have no findings
+            paths = [p for p in paths if under_root(p)]
+            if not paths:
+                return 0
+        else:
+            if not paths:
+                paths = [args.root]  # `--root DIR` alone lints DIR, wherever it is run from
+            for p in paths:
+                if not under_root(p):
+                    print(f"gitlint-flux: {p}: outside the root {args.root}", file=sys.stderr)
+                    return 2
     for d in args.schema_location:
         if not os.path.isdir(d):
             print(f"gitlint-flux: --schema-location {d}: not a directory", file=sys.stderr)

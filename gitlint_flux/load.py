@@ -349,8 +349,8 @@ def decode_and_parse(sf: SourceFile, data: bytes, cache: ParseCache | None) -> b
 
 
 def parse_text(sf: SourceFile, text: str) -> bool:
-    """Parse into ``sf``; True when an alias makes two places share one mapping or
-    sequence (the file cache keeps such files with their sharing, see engine.py)."""
+    """Parse into ``sf``; True when a document uses an alias, so two places share one
+    value (the file cache keeps such files with their sharing, see engine.py)."""
     from .yamlcompose import compose_all  # not needed on a cached run
 
     rel = sf.path
@@ -456,9 +456,14 @@ def load_tree(root: str, in_git: bool, max_size: int, exclude=None,
         todo.append(sf)
     contents = contents or {}
     jobs = _start_parallel(todo, max_size, cache, contents)
-    for sf in todo:
-        if sf.text is None and not sf.problems and (jobs is None or sf.path not in jobs.assigned):
-            read_file(sf, max_size, cache, contents.get(sf.path))
+    try:
+        for sf in todo:
+            if sf.text is None and not sf.problems and (jobs is None or sf.path not in jobs.assigned):
+                read_file(sf, max_size, cache, contents.get(sf.path))
+    except BaseException:
+        if jobs is not None:
+            _abandon_parallel(jobs)
+        raise
     if jobs is not None:
         _finish_parallel(jobs, max_size, cache, contents)
     for sf in todo:
@@ -578,6 +583,26 @@ def _start_parallel(todo: list[SourceFile], max_size: int, cache: ParseCache | N
         jobs.children.append((pid, r, mine))
         jobs.assigned.update(sf.path for sf in mine)
     return jobs if jobs.children else None
+
+
+def _abandon_parallel(jobs: _Jobs) -> None:
+    """This process failed (or was interrupted) before taking the children's work: stop
+    them, close their pipes and reap them, so none is left blocked on a full pipe."""
+    import signal
+
+    for pid, r, _mine in jobs.children:
+        try:
+            os.close(r)
+        except OSError:
+            pass
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
 
 
 def _finish_parallel(jobs: _Jobs, max_size: int, cache: ParseCache | None, contents: dict[str, bytes]) -> None:

@@ -188,8 +188,8 @@ def _key_repr(key):
 
 
 def compose_all(text: str, sharing: list | None = None) -> tuple[list[tuple[object, int, int]], list[ComposeError]]:
-    """Compose every document of ``text``; ``sharing[0]`` is set when an alias made two
-    places of a document share one mapping or sequence.
+    """Compose every document of ``text``; ``sharing[0]`` is set when a document uses an
+    alias (two places then share one value).
 
     Returns ``(documents, errors)`` where each document is ``(value, line, column)``.
     A syntax error stops the file (libyaml cannot resume); composer refusals (duplicate
@@ -438,8 +438,8 @@ def _compose_document(get, errors, budget, sharing=None):
                 if dropped is None:
                     dropped = errors[-1]
             value, weight = target
-            if sharing is not None and isinstance(value, (YMap, YSeq)):
-                sharing[0] = True
+            if sharing is not None:
+                sharing[0] = True  # even a scalar: a long string written once per alias would bloat the cache
             expanded += weight
             written += 1
             if written > limit:

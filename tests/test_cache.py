@@ -142,6 +142,33 @@ def test_parallel_parse_gives_identical_output(tree, monkeypatch):
     assert as_dict(run(Options(paths=[str(tree)]))[0]) == as_dict(single)
 
 
+def test_parallel_parse_leaves_no_child_behind_when_this_process_fails(tree, monkeypatch):
+    """Interrupted while parsing its own share, this process stops and reaps the children
+    (otherwise blocked on full pipes for as long as a library caller lives)."""
+    for i in range(40):  # enough for the children's pickles to fill their pipes
+        (tree / f"apps/big{i}.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\ndata:\n"
+                                                 + "".join(f"  k{j}: v{j}\n" for j in range(2000)))
+    monkeypatch.setattr(load_mod, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(load_mod, "PARALLEL_MIN_CPUS", 0)
+    monkeypatch.setattr(load_mod, "_cpus", lambda: 4)
+    parent = os.getpid()
+    real = load_mod.read_file
+
+    def interrupted(*args, **kwargs):
+        if os.getpid() == parent:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(load_mod, "read_file", interrupted)
+    fds = set(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    with pytest.raises(KeyboardInterrupt):
+        run(Options(paths=[str(tree)]))
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no child left, reaped or running
+    if fds is not None:
+        assert set(os.listdir("/proc/self/fd")) <= fds
+
+
 SAVE_PATH_PROBE = """
 import sys
 from gitlint_flux.cli import main
@@ -209,19 +236,25 @@ def test_files_with_aliases_are_cached_with_their_sharing(tree, tmp_path):
 
     from gitlint_flux.cache import MAGIC
 
-    (tree / "apps/kustomization.yaml").write_text("resources:\n  - a.yaml\n  - b.yaml\n  - c.yaml\n")
+    (tree / "apps/kustomization.yaml").write_text("resources:\n  - a.yaml\n  - b.yaml\n  - c.yaml\n  - s.yaml\n")
     (tree / "apps/c.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: &l\n    app: c\n"
         "  annotations: *l\ndata:\n  k: v\n")
+    # an alias to a long scalar: without the memo it would be written once per alias
+    big = "x" * 100_000
+    (tree / "apps/s.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: s\ndata:\n  a: &s " + big + "\n"
+        + "".join(f"  k{i}: *s\n" for i in range(200)))
     cache = tmp_path / "cache"
     cold, _, out1 = lint_stats(tree, cache)
     entries = {p.parent.parent.name: pickle.loads(p.read_bytes()[len(MAGIC):])[1]
                for p in cache.glob("files*/*/*")}
-    assert set(entries["files-shared"]) == {"apps/c.yaml"}
+    assert set(entries["files-shared"]) == {"apps/c.yaml", "apps/s.yaml"}
     assert "apps/a.yaml" in entries["files"] and "apps/c.yaml" not in entries["files"]
+    assert sum(p.stat().st_size for p in cache.glob("files*/*/*")) < 1_000_000
     (tree / "apps/a.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a2\n")
     one, _, out2 = lint_stats(tree, cache)
-    assert one["parsed"] == 1 and one["from cache"] == 5
+    assert one["parsed"] == 1 and one["from cache"] == 6
     uncached = subprocess.run([sys.executable, "-m", "gitlint_flux", "lint", "--format", "json", "--no-cache",
                                str(tree)], capture_output=True, text=True, timeout=60)
     assert out2["findings"] == json.loads(uncached.stdout)["findings"]

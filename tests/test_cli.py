@@ -205,3 +205,24 @@ def test_root_alone_lints_that_root_from_anywhere(tmp_path):
     assert r.stdout.splitlines()[-1].endswith("5 errors, 0 warnings, 0 info")
     r = run_cli("lint", "--root", str(EXAMPLE), str(tmp_path))
     assert r.returncode == 2 and "outside the root" in r.stderr and r.stdout == ""
+
+
+def test_pre_commit_with_a_root_ignores_what_the_commit_touches_beside_it(repo, monkeypatch, capsys):
+    """`args: [--root, flux]` in pre-commit: a commit that deletes (or stages) files beside
+    the Flux tree has nothing to report there; one in the tree is still checked."""
+    import gitlint_flux.cli as cli_mod
+
+    root = repo({
+        "flux/clusters/prod/flux-system/gotk-sync.yaml": gotk_sync("clusters/prod"),
+        "flux/clusters/prod/apps.yaml": flux_ks("apps", "./apps"),
+        "flux/apps/kustomization.yaml": "resources:\n  - ok.yaml\n",
+        "flux/apps/ok.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n",
+        "docs/notes.yaml": "a: 1\n",
+    })
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(cli_mod, "_removed_by_commit", lambda: (str(root), ["docs/old.md"]))
+    assert main(["lint", "--pre-commit", "--no-cache", "--root", "flux"]) == 0
+    assert main(["lint", "--pre-commit", "--no-cache", "--root", "flux", "docs/notes.yaml"]) == 0
+    (root / "flux/apps/ok.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n")
+    assert main(["lint", "--pre-commit", "--no-cache", "--root", "flux", "docs/notes.yaml", "flux/apps/ok.yaml"]) == 1
+    assert "apps/ok.yaml:5:3: error FLX002" in capsys.readouterr().out

@@ -934,3 +934,63 @@ def test_without_the_bundled_schemas_flux_kinds_have_no_schema(repo, monkeypatch
     assert {f.rule for f in r.findings if f.rule.startswith("FLX2")} == {"FLX209"}
     assert sorted(f.message.split(" (")[0] for f in by_rule(r, "FLX209")) == [
         "no schema for GitRepository", "no schema for HelmRelease", "no schema for Kustomization"]
+
+
+def test_crd_with_keys_of_mixed_types_is_validated(repo):
+    """A CRD schema whose mapping mixes an integer key with string keys (`!!int 1:`) has
+    no canonical JSON form: it is compiled on its own, never an internal error."""
+    crd = textwrap.dedent("""\
+        apiVersion: apiextensions.k8s.io/v1
+        kind: CustomResourceDefinition
+        metadata:
+          name: widgets.example.com
+        spec:
+          group: example.com
+          names:
+            kind: Widget
+            plural: widgets
+          scope: Namespaced
+          versions:
+            - name: v1
+              served: true
+              storage: true
+              schema:
+                openAPIV3Schema:
+                  type: object
+                  properties:
+                    spec:
+                      type: object
+                      properties:
+                        !!int 1: {type: string}
+                        size: {type: integer}
+        """)
+    w = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: big\n"
+    r = lint(repo({"crd.yaml": crd, "w.yaml": w}))
+    assert "FLX000" not in {f.rule for f in r.findings}
+    assert ("FLX202", "w.yaml", 6, 9) in [(f.rule, f.path, f.line, f.column) for f in r.findings]
+
+
+def test_backtracking_guard_never_fires_in_the_main_thread_for_another_thread():
+    """While the main thread runs a validation pass (its SIGALRM handler installed), a
+    second thread matching a risky pattern must not arm the process-wide timer: the alarm
+    would interrupt the main thread outside any match."""
+    import re
+    import threading
+
+    from gitlint_flux.schema import validate as V
+
+    src = r"^(c+)+$"
+    pat = (src, re.compile(src), True)
+    done = []
+
+    def worker():
+        done.append(V._matches(pat, "c" * 20 + "!"))  # ~0.2 s of backtracking, unguarded here
+
+    with V.pattern_timer():
+        t = threading.Thread(target=worker)
+        t.start()
+        x = 0
+        for i in range(3_000_000):  # unrelated work in the main thread, past the time limit
+            x += i
+        t.join()
+    assert done == [False]  # judged in the worker; no alarm reached the main thread

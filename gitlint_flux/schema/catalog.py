@@ -115,7 +115,10 @@ class RepoCRD:
         node = None
         if v and v["served"] and v["raw"] is not None:
             # the same CRD applied in many clusters (or copied) compiles, and validates, once
-            key = json.dumps(v["raw"], sort_keys=True, default=repr)
+            try:
+                key = json.dumps(v["raw"], sort_keys=True, default=repr)
+            except (TypeError, ValueError):  # keys of mixed types (`!!int 1:` beside strings)
+                key = repr(("unshared", id(self), version))
             node = self.shared.get(key)
             if node is None:
                 node = self.shared[key] = _with_object_meta(Compiler().compile(convert_schema(v["raw"], root=True)))

@@ -402,7 +402,7 @@ class _Timeout(Exception):
 
 _SLOW_PATTERNS: set[str] = set()
 PATTERN_TIME_LIMIT = 0.05  # seconds for one match of a pattern that may backtrack
-_ARMED = False  # a SIGALRM handler raising _Timeout is installed (see pattern_timer)
+_ARMED: int | None = None  # the thread (the main one) whose pass installed the handler
 _RISKY_SEEN: dict[tuple[str, str], bool] = {}
 
 
@@ -419,21 +419,22 @@ class pattern_timer:
         import signal
         import threading
 
-        self.old = None
-        if (not _ARMED and hasattr(signal, "setitimer")
+        self.armed = False
+        if (_ARMED is None and hasattr(signal, "setitimer")
                 and threading.current_thread() is threading.main_thread()):
             self.old = signal.signal(signal.SIGALRM, _expire)
             self.prev = signal.setitimer(signal.ITIMER_REAL, 0)
-            _ARMED = True
+            self.armed = True
+            _ARMED = threading.get_ident()
         return self
 
     def __exit__(self, *exc):
         global _ARMED
-        if self.old is not None:
+        if self.armed:
             import signal
 
-            signal.signal(signal.SIGALRM, self.old)
-            _ARMED = False
+            signal.signal(signal.SIGALRM, self.old if self.old is not None else signal.SIG_DFL)
+            _ARMED = None
             if self.prev[0]:
                 signal.setitimer(signal.ITIMER_REAL, *self.prev)
         return False
@@ -455,8 +456,9 @@ def _matches(pat: tuple, value: str) -> bool:
     if len(_RISKY_SEEN) > 100_000:
         _RISKY_SEEN.clear()
     import signal
+    import threading
 
-    if _ARMED:
+    if _ARMED is not None and _ARMED == threading.get_ident():
         try:
             signal.setitimer(signal.ITIMER_REAL, PATTERN_TIME_LIMIT)
             try:
@@ -469,7 +471,7 @@ def _matches(pat: tuple, value: str) -> bool:
         _RISKY_SEEN[key] = ok
         return ok
     with pattern_timer() as t:
-        if t.old is None:  # not the main thread, or no timers: only short values
+        if not t.armed:  # not the main thread, no timers, or another pass's: short values only
             return rx.search(value) is not None if len(value) <= 64 else True
         return _matches(pat, value)
 
