@@ -111,5 +111,18 @@ def flux_ks(name: str, path: str, namespace: str | None = "flux-system", source:
     )
 
 
+def widget_crd(*properties: str) -> str:
+    """A namespaced `example.com/v1` Widget CRD; each of ``properties`` is one line under
+    its `spec.properties` (e.g. ``"size: {type: integer}"``)."""
+    return (
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
+        "  name: widgets.example.com\nspec:\n  group: example.com\n  names:\n    kind: Widget\n"
+        "    plural: widgets\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n"
+        "      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n"
+        "          properties:\n            spec:\n              type: object\n              properties:\n"
+        + "".join(f"                {p}\n" for p in properties)
+    )
+
+
 __all__ = ["git_init", "CORPUS", "SHARED", "needs_corpus", "write_tree", "lint", "graph_of", "found", "gotk_sync", "flux_ks",
-           "os"]
+           "widget_crd", "os"]

@@ -7,7 +7,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import flux_ks, gotk_sync
+from conftest import flux_ks, gotk_sync, widget_crd
 
 from gitlint_flux import load as load_mod
 from gitlint_flux.engine import Options, Stats, run
@@ -286,37 +286,13 @@ def test_dependency_upgrade_changes_the_stamp(tmp_path, monkeypatch):
     assert stamp() != before
 
 
-WIDGET_CRD = """apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: widgets.example.com
-spec:
-  group: example.com
-  names:
-    kind: Widget
-    plural: widgets
-  scope: Namespaced
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          properties:
-            spec:
-              type: object
-              properties:
-                size:
-                  type: {type}
-"""
 
 
 def test_crd_change_elsewhere_revalidates_the_documents_of_its_kind(tree, tmp_path):
     """The Widget file is unchanged and comes from the file cache; the CRD defining its
     kind changed, so the Widgets are validated again against the new schema."""
     (tree / "apps/kustomization.yaml").write_text("resources:\n  - a.yaml\n  - b.yaml\n  - crd.yaml\n  - w.yaml\n")
-    (tree / "apps/crd.yaml").write_text(WIDGET_CRD.replace("{type}", "integer"))
+    (tree / "apps/crd.yaml").write_text(widget_crd("size: {type: integer}"))
     (tree / "apps/w.yaml").write_text("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"
                                       "  namespace: apps\nspec:\n  size: 3\n")
     cache = tmp_path / "cache"
@@ -324,7 +300,7 @@ def test_crd_change_elsewhere_revalidates_the_documents_of_its_kind(tree, tmp_pa
     assert [f["rule"] for f in out["findings"]] == []
     warm, line, _ = lint_stats(tree, cache)
     assert "run cache hit" in line and warm["parsed"] == 0
-    (tree / "apps/crd.yaml").write_text(WIDGET_CRD.replace("{type}", "string"))
+    (tree / "apps/crd.yaml").write_text(widget_crd("size: {type: string}"))
     after, line, out = lint_stats(tree, cache)
     assert "run cache miss" in line and after["parsed"] == 1 and after["from cache"] == 6
     assert after["validated"] >= 2  # the CRD and the Widget

@@ -7,7 +7,7 @@ import json
 import textwrap
 
 import pytest
-from conftest import FIXTURES, flux_ks, gotk_sync, lint
+from conftest import FIXTURES, flux_ks, gotk_sync, lint, widget_crd
 
 import gitlint_flux.engine as engine
 from gitlint_flux.config import Config
@@ -939,31 +939,7 @@ def test_without_the_bundled_schemas_flux_kinds_have_no_schema(repo, monkeypatch
 def test_crd_with_keys_of_mixed_types_is_validated(repo):
     """A CRD schema whose mapping mixes an integer key with string keys (`!!int 1:`) has
     no canonical JSON form: it is compiled on its own, never an internal error."""
-    crd = textwrap.dedent("""\
-        apiVersion: apiextensions.k8s.io/v1
-        kind: CustomResourceDefinition
-        metadata:
-          name: widgets.example.com
-        spec:
-          group: example.com
-          names:
-            kind: Widget
-            plural: widgets
-          scope: Namespaced
-          versions:
-            - name: v1
-              served: true
-              storage: true
-              schema:
-                openAPIV3Schema:
-                  type: object
-                  properties:
-                    spec:
-                      type: object
-                      properties:
-                        !!int 1: {type: string}
-                        size: {type: integer}
-        """)
+    crd = widget_crd("!!int 1: {type: string}", "size: {type: integer}")
     w = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: big\n"
     r = lint(repo({"crd.yaml": crd, "w.yaml": w}))
     assert "FLX000" not in {f.rule for f in r.findings}
