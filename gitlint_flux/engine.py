@@ -289,14 +289,11 @@ def stat_signature(prep: Prepared) -> tuple[list[tuple], list[str]]:
     return out, racy
 
 
-def _content_digest(prep: Prepared, rel: str) -> str | None:
-    """The hash of what this run read of ``rel`` (or of the file now, for files it does
-    not parse); None when it cannot be read as a regular file inside the root."""
+def _file_digest(prep: Prepared, rel: str) -> str | None:
+    """The hash of ``rel`` as it is now; None when it cannot be read as a regular file
+    inside the root (within the size limit)."""
     from .cache import digest
 
-    data = prep.contents.get(rel)
-    if data is not None:
-        return digest(data)
     abspath = os.path.join(prep.root, rel)
     try:
         st = os.stat(abspath)
@@ -309,25 +306,18 @@ def _content_digest(prep: Prepared, rel: str) -> str | None:
         return None
 
 
-def _racy_clean(prep: Prepared, racy: dict[str, str | None]) -> bool:
-    """The files that were recent when the run was stored still hold what it read."""
+def _content_digest(prep: Prepared, rel: str) -> str | None:
+    """The hash of what this run read of ``rel`` (or of the file now, for a file it does
+    not parse, such as a `.sourceignore`)."""
     from .cache import digest
 
-    for rel, dg in racy.items():
-        abspath = os.path.join(prep.root, rel)
-        try:
-            st = os.stat(abspath)
-            if not stat_mod.S_ISREG(st.st_mode) or st.st_size > prep.config.max_file_size \
-                    or not _inside(prep.root, abspath):
-                now = None
-            else:
-                with open(abspath, "rb") as fh:
-                    now = digest(fh.read())
-        except OSError:
-            now = None
-        if now != dg:
-            return False
-    return True
+    data = prep.contents.get(rel)
+    return digest(data) if data is not None else _file_digest(prep, rel)
+
+
+def _racy_clean(prep: Prepared, racy: dict[str, str | None]) -> bool:
+    """The files that were recent when the run was stored still hold what it read."""
+    return all(_file_digest(prep, rel) == dg for rel, dg in racy.items())
 
 
 def _inside(root: str, path: str) -> bool:

@@ -310,8 +310,8 @@ def read_bytes(sf: SourceFile, max_size: int) -> bytes | None:
 
 
 def read_file(sf: SourceFile, max_size: int, cache: ParseCache | None = None, data: bytes | None = None) -> bool:
-    """Fill ``sf`` with text and documents, or problems; True when aliases made its
-    documents share nodes (see ``parse_text``)."""
+    """Fill ``sf`` with text and documents, or problems; True when a document uses an
+    alias (see ``parse_text``)."""
     if data is None:
         data = read_bytes(sf, max_size)
         if data is None:
@@ -487,10 +487,20 @@ PARALLEL_MAX_CHILDREN = 7
 
 
 def _cpus() -> int:
+    """The cores this process may use: its CPU affinity, capped by a cgroup v2 CPU quota
+    (a CI job in a container sees the host's cores but may run on two)."""
     try:
-        return len(os.sched_getaffinity(0))
+        n = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        n = os.cpu_count() or 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max", encoding="ascii") as fh:
+            quota, period = fh.read().split()[:2]
+        if quota != "max" and int(period) > 0:
+            n = min(n, max(1, -(-int(quota) // int(period))))
+    except (OSError, ValueError):
+        pass
+    return n
 
 
 @dataclass

@@ -305,3 +305,19 @@ def test_crd_change_elsewhere_revalidates_the_documents_of_its_kind(tree, tmp_pa
     assert "run cache miss" in line and after["parsed"] == 1 and after["from cache"] == 6
     assert after["validated"] >= 2  # the CRD and the Widget
     assert [(f["rule"], f["path"], f["line"]) for f in out["findings"]] == [("FLX202", "apps/w.yaml", 7)]
+
+
+@pytest.mark.parametrize("cpu_max, cap", [("150000 100000\n", 2), ("50000 100000\n", 1), ("max 100000\n", None)])
+def test_parallel_parse_respects_a_cgroup_cpu_quota(monkeypatch, cpu_max, cap):
+    import io
+
+    real_open = open
+
+    def fake_open(path, *args, **kwargs):
+        if path == "/sys/fs/cgroup/cpu.max":
+            return io.StringIO(cpu_max)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    monkeypatch.setattr(load_mod, "open", fake_open, raising=False)
+    assert load_mod._cpus() == (cap if cap is not None else 64)
