@@ -38,41 +38,44 @@ class YMap(dict):
     ``line``/``col`` locate the mapping itself (1-based, code points); ``pos[key]`` is
     ``(key_line, key_col, value_line, value_col, value_end_line, value_end_col)``.
 
-    The parser stores positions compactly (``_pk``: the keys, ``_pv``: six 32-bit integers
-    a key as bytes, a third of the memory of a dict of tuples); ``pos`` turns them into that
-    dict the first time it is asked for, which only the mappings a finding or a
-    transform touches ever are.
+    The parser stores positions compactly: ``_pv`` holds six 32-bit integers a key, as
+    bytes, in the order of the keys (a parsed value is never changed in place: transforms
+    copy), a quarter of the memory of a dict of tuples. ``pos`` turns them into that dict
+    the first time it is asked for, which only the mappings a finding or a transform
+    touches ever are.
     """
 
-    __slots__ = ("line", "col", "_pk", "_pv", "_pd")
+    __slots__ = ("line", "col", "_pv", "_pd")
 
     def __init__(self, line: int = 0, col: int = 0):
         super().__init__()
         self.line = line
         self.col = col
-        self._pk: tuple = ()
-        self._pv = None
+        self._pv: bytes | None = None
         self._pd: dict[Any, tuple[int, int, int, int, int, int]] | None = None
+
+    def _unpacked(self) -> dict[Any, tuple[int, int, int, int, int, int]]:
+        v = _ints(self._pv)
+        n = len(v) // 6
+        # keys added after parsing (a `<<` merge) come last and have no packed position
+        return {k: tuple(v[6 * i:6 * i + 6]) for i, k in zip(range(n), self)}
 
     @property
     def pos(self) -> dict[Any, tuple[int, int, int, int, int, int]]:
         pd = self._pd
         if pd is None:
-            v = _ints(self._pv)
-            pd = self._pd = {k: tuple(v[6 * i:6 * i + 6]) for i, k in enumerate(self._pk)} if v else {}
-            self._pk, self._pv = (), None
+            pd = self._pd = self._unpacked()
+            self._pv = None
         return pd
 
     @pos.setter
     def pos(self, value: dict) -> None:
-        self._pk, self._pv, self._pd = (), None, value
+        self._pv, self._pd = None, value
 
     def copy_positions(self, other: "YMap") -> None:
-        """Positions of ``other`` (a copy shares its compact storage, never mutated)."""
-        if other._pd is None:
-            self._pk, self._pv, self._pd = other._pk, other._pv, None
-        else:
-            self._pk, self._pv, self._pd = (), None, dict(other._pd)
+        """Positions of ``other``, for a copy that is about to be changed (keys added or
+        removed): a dict of its own, leaving ``other`` compact."""
+        self._pv, self._pd = None, (other._unpacked() if other._pd is None else dict(other._pd))
 
 
 class YSeq(list):

@@ -301,7 +301,7 @@ def _compose_document(get, errors, budget, sharing=None):
     limit = budget[0]
     anchors: dict[str, tuple[object, int]] = {}
     # frame: [container, is_map, pending_key, key_line, key_col, weight, anchor, merges,
-    #         keys (a mapping's, in order), positions (6 integers a key, 4 an item)]
+    #         unused, positions (6 integers a key, in the keys' order; 4 an item)]
     stack: list[list] = []
     root = None
     root_line = root_col = 1
@@ -335,7 +335,6 @@ def _compose_document(get, errors, budget, sharing=None):
                 if key in cont:
                     _duplicate(fr, key, errors, (fr[3], fr[4], l, c, el, ec))
                 else:
-                    fr[8].append(key)
                     fr[9] += (fr[3], fr[4], l, c, el, ec)
                 cont[key] = value
         else:
@@ -382,7 +381,6 @@ def _compose_document(get, errors, budget, sharing=None):
                         _duplicate(fr, key, errors,
                                    (fr[3], fr[4], sm.line + 1, sm.column + 1, em.line + 1, em.column + 1))
                     else:
-                        fr[8].append(key)
                         fr[9] += (fr[3], fr[4], sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)
                     cont[key] = value
                     continue
@@ -413,17 +411,13 @@ def _compose_document(get, errors, budget, sharing=None):
             sm = ev.start_mark
             is_map = cls is _MSTART
             cont = YMap(sm.line + 1, sm.column + 1) if is_map else YSeq(sm.line + 1, sm.column + 1)
-            stack.append([cont, is_map, _MERGE_PENDING, 0, 0, 1, ev.anchor, [], [] if is_map else None, []])
+            stack.append([cont, is_map, _MERGE_PENDING, 0, 0, 1, ev.anchor, [], None, []])
         elif cls is _MEND or cls is _SEND:
             fr = stack.pop()
             cont = fr[0]
-            if fr[1]:
-                cont._pk = tuple(fr[8])
-                cont._pv = _array("i", fr[9]).tobytes()  # bytes: the cheapest to keep and to pickle
-                if fr[7]:
-                    _apply_merges(cont, fr[7], errors)
-            else:
-                cont._pv = _array("i", fr[9]).tobytes()
+            cont._pv = _array("i", fr[9]).tobytes()  # bytes: the cheapest to keep and to pickle
+            if fr[1] and fr[7]:
+                _apply_merges(cont, fr[7], errors)
             if fr[6]:
                 anchors[fr[6]] = (cont, fr[5])
             em = ev.end_mark
@@ -465,7 +459,7 @@ _MERGE_PENDING = object()
 
 def _duplicate(fr, key, errors, where) -> None:
     """A key given twice: reported at the second; the later value and position win."""
-    i = fr[8].index(key)
+    i = list(fr[0]).index(key)  # keys are never added twice: the dict's order is theirs
     errors.append(ComposeError("duplicate-key", f'mapping key "{key}" already defined at line {fr[9][6 * i]}',
                                fr[3], fr[4]))
     fr[9][6 * i:6 * i + 6] = where

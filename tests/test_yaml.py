@@ -467,6 +467,7 @@ def test_positions_are_stored_compactly_until_asked_for():
     assert [e.kind for e in errors] == ["duplicate-key"]
     m = docs[0][0]
     assert m._pd is None and isinstance(m._pv, bytes)  # not materialized by composing
+    assert m["b"]["c"]._pl is None and isinstance(m["b"]["c"]._pv, bytes)
     again = pickle.loads(pickle.dumps(m))
     assert again._pd is None and again._pv == m._pv and again == m
     assert m.pos == {"a": (4, 1, 4, 4, 4, 5), "b": (2, 1, 3, 3, 4, 1)}
