@@ -133,3 +133,49 @@ def test_cluster_template_jinja_is_skipped():
     data = json.loads(r.stdout)
     assert r.returncode == 0 and data["findings"] == []
     assert any("Jinja" in s["reason"] for s in data["skipped"])
+
+
+def _shape(value, out: list) -> None:
+    """Every mapping's keys in order and every sequence's length, depth first."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            out.append(tuple(v))
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            out.append(len(v))
+            stack.extend(v)
+
+
+@pytest.mark.parametrize("name", REPOS)
+def test_checks_never_change_a_parsed_document_in_place(name, monkeypatch):
+    """Positions are packed in the order of a mapping's keys, so parsed values must stay
+    as parsed: the graph, patches, substitution and every rule work on copies."""
+    from gitlint_flux import engine
+    from gitlint_flux.graph import Graph
+
+    def shapes(files):
+        out: list = []
+        for sf in files.values():
+            for d in sf.documents:
+                _shape(d.value, out)
+        return out
+
+    real_build, real_check = Graph.build, engine._check
+    seen = {}
+
+    def build(self):
+        seen["before"] = shapes(self.files)
+        return real_build(self)
+
+    def check(loaded, opts, paths):
+        report = real_check(loaded, opts, paths)
+        seen["after"] = shapes(loaded.files)
+        return report
+
+    monkeypatch.setattr(Graph, "build", build)
+    monkeypatch.setattr(engine, "_check", check)
+    root = str(CORPUS / name)
+    engine.run(engine.Options(paths=[root], root=root))
+    assert "before" in seen and seen["before"] == seen["after"]
