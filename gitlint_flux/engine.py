@@ -457,7 +457,7 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
                 sum(len(b) for b in prep.contents.values()) <= BACKGROUND_WRITE_MAX_BYTES:
             # the child's copy-on-write pages cost memory about the size of the parse
             t = time.perf_counter()
-            files_pending = not cache.put_in_background(_file_cache_entries(files_key, pcache.fresh))
+            files_pending = not cache.put_in_background(_file_cache_entries(files_key, pcache.fresh, fast=False))
             stats.timings["cache fork"] = time.perf_counter() - t
     racy_digests = {rel: _content_digest(prep, rel) for rel in racy} if cache is not None else {}
     prep.contents.clear()  # parsed: the bytes are not needed again (the text is kept)
@@ -468,7 +468,7 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
     if cache is not None:
         t = time.perf_counter()
         if files_pending:
-            for kind, key, value, fast in _file_cache_entries(files_key, pcache.fresh):
+            for kind, key, value, fast in _file_cache_entries(files_key, pcache.fresh, fast=True):
                 cache.put(kind, key, value, fast=fast)
         if not internal:
             cache.put("runs", run_key, (report, internal, report.documents, racy_digests))
@@ -476,13 +476,15 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
     return report, internal
 
 
-def _file_cache_entries(key: str, fresh: dict) -> list[tuple]:
-    """The file cache as two entries: files whose documents share nodes through YAML
-    aliases keep the sharing (pickled with its memo); the rest, nearly everything, is
-    pickled without one (see ``Cache.put``)."""
+def _file_cache_entries(key: str, fresh: dict, fast: bool) -> list[tuple]:
+    """The file cache as two entries: files whose documents use YAML aliases keep their
+    sharing (pickled with the memo); the rest, nearly everything, is pickled without it
+    when ``fast`` (see ``Cache.put``). The memo's pickle is a third faster to read and
+    smaller, but costs memory and time to write: the background writer uses it, a run
+    that writes a large tree's cache itself does not."""
     plain = {rel: v for rel, v in fresh.items() if not v[3]}
     shared = {rel: v for rel, v in fresh.items() if v[3]}
-    return [("files", key, plain, True), ("files-shared", key, shared, False)]
+    return [("files", key, plain, fast), ("files-shared", key, shared, False)]
 
 
 def _check(loaded: Loaded, opts: Options, paths: list[str]) -> tuple[RunReport, bool]:
