@@ -141,8 +141,9 @@ class Cache:
         if not hasattr(os, "fork") or threading.active_count() > 1:
             return False
         try:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            for stream in (sys.stdout, sys.stderr):  # None when started with it closed
+                if stream is not None:
+                    stream.flush()
             pid = os.fork()
         except (OSError, ValueError):
             return False

@@ -80,6 +80,8 @@ def _write(text: str, output: str | None) -> None:
         with open(output, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
     else:
+        if sys.stdout is None:  # started with standard output closed
+            raise OSError(9, "standard output is closed")
         sys.stdout.write(text)
         sys.stdout.flush()
 
@@ -87,7 +89,7 @@ def _write(text: str, output: str | None) -> None:
 def _use_color(args) -> bool:
     if args.no_color or os.environ.get("NO_COLOR") or args.output:
         return False
-    return sys.stdout.isatty()
+    return sys.stdout is not None and sys.stdout.isatty()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv is None:
         code = _main(list(sys.argv[1:]), exits_after=True)
         try:
-            sys.stdout.flush()
+            if sys.stdout is not None:
+                sys.stdout.flush()
         except BrokenPipeError:
             pass
         cache = sys.modules.get("gitlint_flux.cache")
@@ -107,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
             except KeyboardInterrupt:
                 code = 130  # the writer finishes on its own; its write is atomic
         try:
-            sys.stderr.flush()
+            if sys.stderr is not None:
+                sys.stderr.flush()
         except BrokenPipeError:
             pass
         os._exit(code)
@@ -239,7 +243,7 @@ def _lint(args) -> int:
         try:
             _write(text, dest)
         except OSError as exc:
-            print(f"gitlint-flux: cannot write {dest}: {exc.strerror}", file=sys.stderr)
+            print(f"gitlint-flux: cannot write {dest or 'the output'}: {exc.strerror}", file=sys.stderr)
             return 2
     return exit_code(report, args.fail_on, internal)
 

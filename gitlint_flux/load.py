@@ -558,8 +558,9 @@ def _start_parallel(todo: list[SourceFile], max_size: int, cache: ParseCache | N
         shares[i].append(sf)
         sizes[i] += len(contents[sf.path])
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):  # None when started with it closed
+            if stream is not None:
+                stream.flush()
     except (OSError, ValueError):
         pass
     for mine in shares:

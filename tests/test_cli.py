@@ -226,3 +226,11 @@ def test_pre_commit_with_a_root_ignores_what_the_commit_touches_beside_it(repo, 
     (root / "flux/apps/ok.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n")
     assert main(["lint", "--pre-commit", "--no-cache", "--root", "flux", "docs/notes.yaml", "flux/apps/ok.yaml"]) == 1
     assert "apps/ok.yaml:5:3: error FLX002" in capsys.readouterr().out
+
+
+def test_closed_standard_output_is_a_message_not_a_traceback(broken, tmp_path):
+    r = subprocess.run(["sh", "-c", f'"{sys.executable}" -m gitlint_flux lint --cache-dir "{tmp_path}/c" "{broken}" >&-'],
+                       capture_output=False, stderr=subprocess.PIPE, text=True, timeout=60,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr and "standard output is closed" in r.stderr
