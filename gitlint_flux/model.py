@@ -386,6 +386,9 @@ class Finding:
     url: str = ""
     related: list[Related] = field(default_factory=list)
     fingerprint: str = ""
+    #: context caps a rule or stage asks for, as ``(severity, reason)`` pairs: the findings
+    #: pipeline lowers the severity to the lowest cap (``gitlint_flux/findings.py``)
+    caps: list = field(default_factory=list)
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.column, self.rule, self.message)
