@@ -271,7 +271,7 @@ def _removed_by_commit() -> tuple[str | None, list[str]]:
 
 def _graph(args) -> int:
     from .config import ConfigError
-    from .engine import build_graph
+    from .workspace import build_graph
     from .graph_export import FORMATS
 
     try:

@@ -207,6 +207,10 @@ class Resolver:
 
     # ------------------------------------------------------------------ kustomize
 
+    def builds(self) -> list[KBuild]:
+        """Every kustomization file built so far (each once; failed builds left out)."""
+        return [kb for kb in self._builds.values() if kb is not None]
+
     def build(self, d: str, via: tuple[Document | SourceFile, tuple] | None = None) -> KBuild | None:
         """Build directory ``d`` (root-relative, "" for the root) that must hold a
         kustomization file.  ``via`` locates the reference for a problem."""

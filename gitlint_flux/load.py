@@ -350,7 +350,7 @@ def decode_and_parse(sf: SourceFile, data: bytes, cache: ParseCache | None) -> b
 
 def parse_text(sf: SourceFile, text: str) -> bool:
     """Parse into ``sf``; True when a document uses an alias, so two places share one
-    value (the file cache keeps such files with their sharing, see engine.py)."""
+    value (the file cache keeps such files with their sharing, see runcache.py)."""
     from .yamlcompose import compose_all  # not needed on a cached run
 
     rel = sf.path

@@ -203,7 +203,7 @@ def test_run_key_does_not_depend_on_the_clock_and_a_racy_rewrite_is_caught(tree,
     """Files changed in the last seconds are 'racy': their stat may survive another
     write within one timestamp tick. The stored run keeps their content hashes and a hit
     is checked against them; once the files age, the same key still hits."""
-    from gitlint_flux import engine
+    from gitlint_flux import engine, runcache
 
     cache = str(tmp_path / "cache")
 
@@ -214,16 +214,16 @@ def test_run_key_does_not_depend_on_the_clock_and_a_racy_rewrite_is_caught(tree,
 
     first, _ = once()  # the files were just written: all racy
     assert first.run_cache == "miss"
-    monkeypatch.setattr(engine, "RACY_NS", 0)  # now nothing is recent: the key must not move
+    monkeypatch.setattr(runcache, "RACY_NS", 0)  # now nothing is recent: the key must not move
     aged, _ = once()
     assert aged.run_cache == "hit"
     monkeypatch.undo()
 
     # a coarse-timestamp file system: a rewrite that leaves size and times as they were
-    real = engine.stat_signature
+    real = runcache.stat_signature
     frozen = real(engine.prepare([str(tree)], str(tree), None))
     (tree / "apps/b.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  name: X\n")
-    monkeypatch.setattr(engine, "stat_signature", lambda prep: frozen)
+    monkeypatch.setattr(runcache, "stat_signature", lambda prep: frozen)
     again, report = once()
     assert again.run_cache == "miss" and "FLX002" in {f.rule for f in report.findings}
 

@@ -162,20 +162,20 @@ def test_checks_never_change_a_parsed_document_in_place(name, monkeypatch):
                 _shape(d.value, out)
         return out
 
-    real_build, real_check = Graph.build, engine._check
+    real_build, real_check = Graph.build, engine.check
     seen = {}
 
     def build(self):
         seen["before"] = shapes(self.files)
         return real_build(self)
 
-    def check(loaded, opts, paths):
-        report = real_check(loaded, opts, paths)
+    def check(loaded, opts, paths, stats=None):
+        report = real_check(loaded, opts, paths, stats)
         seen["after"] = shapes(loaded.files)
         return report
 
     monkeypatch.setattr(Graph, "build", build)
-    monkeypatch.setattr(engine, "_check", check)
+    monkeypatch.setattr(engine, "check", check)
     root = str(CORPUS / name)
     engine.run(engine.Options(paths=[root], root=root))
     assert "before" in seen and seen["before"] == seen["after"]

@@ -38,7 +38,9 @@ def cluster(files: dict, postbuild: str = "") -> dict:
 
 def lint_with(root, monkeypatch, **settings):
     """Lint with configuration settings the config file format may not carry yet."""
-    real = engine.load_config
+    from gitlint_flux import workspace
+
+    real = workspace.load_config
 
     def patched(*a, **kw):
         cfg = real(*a, **kw)
@@ -46,7 +48,7 @@ def lint_with(root, monkeypatch, **settings):
             setattr(cfg, k, v)
         return cfg
 
-    monkeypatch.setattr(engine, "load_config", patched)
+    monkeypatch.setattr(workspace, "load_config", patched)
     return lint(root)
 
 
@@ -782,7 +784,8 @@ def test_an_internal_error_is_reported_once(repo, monkeypatch):
     report, internal = engine.run(engine.Options(paths=[str(root)], root=str(root)))
     assert internal
     errs = [f for f in report.findings if f.rule == "FLX000"]
-    assert len(errs) == 1 and "FLX201" in errs[0].message and "boom" in errs[0].message
+    assert len(errs) == 1 and "schema analysis failed" in errs[0].message and "boom" in errs[0].message
+    assert errs[0].path == "apps/hr.yaml"  # at the document being validated
 
 
 @pytest.mark.parametrize("code", [f"FLX2{n:02d}" for n in range(1, 13)])

@@ -183,11 +183,13 @@ def test_mutations_of_a_real_repository(tmp_path):
 def test_schema_stage_budget():
     """The schema pass over Apocrathia+homelab stays well inside its 0.3 s budget (a loose
     bound here: CI machines vary; docs/schemas.md has the measured figures)."""
-    from gitlint_flux.engine import Context, _finalize_files, load
+    from gitlint_flux.engine import load
+    from gitlint_flux.rules.context import Context
+    from gitlint_flux.workspace import finalize_files
     from gitlint_flux.schema.analysis import analysis
 
     loaded = load([str(SRC)], None, None)
-    linted, _ = _finalize_files(loaded.files, loaded.graph)
+    linted, _ = finalize_files(loaded.files, loaded.graph)
     ctx = Context(loaded.root, loaded.files, loaded.graph, loaded.config, [], linted)
     t = time.process_time()
     result = analysis(ctx)

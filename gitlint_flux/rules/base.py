@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator
 from ..model import ERROR, Finding, Problem, Related, RuleInfo, resource_of
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..engine import Context
+    from .context import Context
 
 DOCS_URL = "https://gitlab.com/gitlint-flux/gitlint-flux/-/blob/main/docs/rules.md"
 

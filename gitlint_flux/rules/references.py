@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..graph import NOT_APPLIED, is_flux_ks, layer_of, related_for
 from ..model import DANGLING, ERROR, INFO, WARNING, Related, resource_of
 from .base import Rule
+from .context import MemoKey
 
 _SOURCE_EDGES = ("sourceRef", "chartRef", "include")
 
@@ -21,14 +22,19 @@ def _dangling(ctx, kinds: tuple[str, ...], target_kinds: tuple[str, ...] | None 
         yield e
 
 
+DOCS_BY_KIND_NAME = MemoKey[dict]("documents by kind and name")
+
+
+def _index_docs(docs) -> dict:
+    index: dict[tuple, list] = {}
+    for d in docs:
+        index.setdefault((d.kind, d.name), []).append(d)
+    return index
+
+
 def _defined_elsewhere(ctx, e) -> list[Related]:
     """Where an object of that kind and name is defined but not applied in the scope."""
-    index = ctx.__dict__.get("_gitlint_flux_docs_by_kind_name")
-    if index is None:
-        index = {}
-        for d in ctx.graph.docs:
-            index.setdefault((d.kind, d.name), []).append(d)
-        ctx.__dict__["_gitlint_flux_docs_by_kind_name"] = index
+    index = ctx.memo(DOCS_BY_KIND_NAME, lambda: _index_docs(ctx.graph.docs))
     out = []
     for d in index.get((e.target.kind, e.target.name), ())[:3]:
         out.append(Related(d.path, d.line, d.column, f"a {d.kind} `{d.name}` is defined here, "
@@ -133,87 +139,16 @@ class DependencyCycle(Rule):
     severity = ERROR
 
     def check(self, ctx):
-        graph = ctx.graph
-        by_scope: dict[str, dict] = {}
-        for e in graph.edges:
-            if e.kind != "dependsOn" or e.resolved is None or e.source.scope == NOT_APPLIED:
-                continue
-            adj = by_scope.setdefault(e.source.scope, {})
-            adj.setdefault(id(e.source), (e.source, []))[1].append((e.resolved, e))
-        for scope, adj in sorted(by_scope.items()):
-            for cycle in _cycles(adj):
-                members = sorted(cycle, key=lambda x: (x[0].doc.path, x[0].doc.line))
-                first, edge = members[0]
-                names = " -> ".join(f"{a.doc.kind}/{a.namespace}/{a.name}" for a, _ in cycle)
-                names += f" -> {cycle[0][0].doc.kind}/{cycle[0][0].namespace}/{cycle[0][0].name}"
-                related = [Related(a.doc.path, a.doc.loc(*e.field_path).line, a.doc.loc(*e.field_path).column,
-                                   f"{a.name} depends on {e.target.name}") for a, e in members[1:]]
-                ctx.current = first.doc
-                yield self.at(first, edge.field_path + ("name",), f"dependency cycle: {names}",
-                              hint="Remove one dependency of the cycle.", related=related)
-
-
-def _cycles(adj: dict) -> list[list]:
-    """Strongly connected components with more than one member (or a self-loop), each as
-    a list of (Applied, edge) in cycle order; iterative Tarjan."""
-    index: dict[int, int] = {}
-    low: dict[int, int] = {}
-    on_stack: set[int] = set()
-    stack: list[int] = []
-    out = []
-    counter = 0
-    for start in adj:
-        if start in index:
-            continue
-        work = [(start, 0)]
-        while work:
-            v, i = work.pop()
-            if i == 0:
-                index[v] = low[v] = counter
-                counter += 1
-                stack.append(v)
-                on_stack.add(v)
-            succ = adj.get(v, (None, []))[1]
-            recurse = False
-            while i < len(succ):
-                w = id(succ[i][0])
-                i += 1
-                if w not in index:
-                    work.append((v, i))
-                    work.append((w, 0))
-                    recurse = True
-                    break
-                if w in on_stack:
-                    low[v] = min(low[v], index[w])
-            if recurse:
-                continue
-            if low[v] == index[v]:
-                comp = []
-                while True:
-                    w = stack.pop()
-                    on_stack.discard(w)
-                    comp.append(w)
-                    if w == v:
-                        break
-                self_loop = any(id(t) == v for t, _ in adj.get(v, (None, []))[1])
-                if len(comp) > 1 or self_loop:
-                    members = set(comp)
-                    # order the members along the cycle, each with its edge to the next
-                    cyc = []
-                    cur = min(comp, key=lambda x: (adj[x][0].doc.path, adj[x][0].doc.line))
-                    seen = set()
-                    while cur not in seen:
-                        seen.add(cur)
-                        nxt = next(((t, e) for t, e in adj[cur][1] if id(t) in members), None)
-                        if nxt is None:
-                            break
-                        cyc.append((adj[cur][0], nxt[1]))
-                        cur = id(nxt[0])
-                    out.append(cyc)
-            if work:
-                u = work[-1][0]
-                low[u] = min(low[u], low[v])
-    return out
+        for _scope, cycle in ctx.graph.dependency_cycles():
+            members = sorted(cycle, key=lambda x: (x[0].doc.path, x[0].doc.line))
+            first, edge = members[0]
+            names = " -> ".join(f"{a.doc.kind}/{a.namespace}/{a.name}" for a, _ in cycle)
+            names += f" -> {cycle[0][0].doc.kind}/{cycle[0][0].namespace}/{cycle[0][0].name}"
+            related = [Related(a.doc.path, a.doc.loc(*e.field_path).line, a.doc.loc(*e.field_path).column,
+                               f"{a.name} depends on {e.target.name}") for a, e in members[1:]]
+            ctx.current = first.doc
+            yield self.at(first, edge.field_path + ("name",), f"dependency cycle: {names}",
+                          hint="Remove one dependency of the cycle.", related=related)
 
 
 class DanglingObjectRef(Rule):
@@ -273,10 +208,10 @@ class DanglingConfigMapRef(Rule):
     severity = WARNING
 
     def check(self, ctx):
-        yield from _config_refs(self, ctx, ("ConfigMap",))
+        yield from config_refs(self, ctx, ("ConfigMap",))
 
 
-def _config_refs(rule, ctx, kinds):
+def config_refs(rule, ctx, kinds):
     for e in _dangling(ctx, ("valuesFrom", "substituteFrom", "secretRef"), kinds):
         if e.optional:
             continue
@@ -358,7 +293,7 @@ class OrphanKustomization(Rule):
             return
         for d in graph.docs:
             if is_flux_ks(d) and not graph.reachable(d) and d.origin == "":
-                if "patch" in graph.resolver.roles.get(d.path, ()):
+                if "patch" in graph.roles_of(d.path):
                     continue
                 ctx.current = d
                 yield self.finding(d.path, d.line, d.column, f"Flux Kustomization `{d.name}` is applied by no root",
@@ -463,7 +398,7 @@ class RemoteBase(Rule):
     options = {"allow_pinned": True}
 
     def check(self, ctx):
-        for kb in ctx.graph.resolver._builds.values():
+        for kb in ctx.graph.kustomization_builds():
             if kb is None or kb.kfile is None:
                 continue
             doc = next((d for d in kb.kfile.documents if isinstance(d.value, dict)), None)

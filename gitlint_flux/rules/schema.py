@@ -17,10 +17,7 @@ class _SchemaRule(Rule):
         from ..schema.analysis import analysis
 
         result = analysis(ctx)
-        if result.error is not None:
-            if not result.reported_error:
-                result.reported_error = True
-                raise result.error
+        if result.error is not None:  # the engine's schema stage reports it (FLX000)
             return
         level = self.adjust_level(result)
         for i in result.of(self.code):

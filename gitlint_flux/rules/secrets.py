@@ -7,7 +7,7 @@ import re
 from ..graph import NOT_APPLIED
 from ..model import ERROR, WARNING, Related, resource_of
 from .base import Rule
-from .references import _config_refs
+from .references import config_refs
 
 _PLACEHOLDER = re.compile(r"^\s*(?:\$\{[^}]*\}|op://\S+|ENC\[.*\]|<[^<>]*>|\{\{.*\}\})\s*$", re.S)
 
@@ -60,7 +60,7 @@ class PlaintextSecret(Rule):
 
     def check(self, ctx):
         for sf in ctx.linted_files():
-            role = ctx.graph.resolver.roles.get(sf.path, set())
+            role = ctx.graph.roles_of(sf.path)
             for doc in sf.documents:
                 if not doc.is_object and not sf.is_kustomization:
                     continue
@@ -124,7 +124,7 @@ class SecretRefMissing(Rule):
     severity = WARNING
 
     def check(self, ctx):
-        yield from _config_refs(self, ctx, ("Secret",))
+        yield from config_refs(self, ctx, ("Secret",))
 
 
 class SopsWithoutDecryption(Rule):

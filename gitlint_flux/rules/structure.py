@@ -175,7 +175,7 @@ class NotApplied(Rule):
             return
         for sf in ctx.linted_files():
             objs = sf.objects
-            if not objs or graph.resolver.roles.get(sf.path, set()) - {"resource"}:
+            if not objs or graph.roles_of(sf.path) - {"resource"}:
                 continue
             if any(graph.reachable(d) for d in objs):
                 continue

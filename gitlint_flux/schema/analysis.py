@@ -30,6 +30,7 @@ from typing import Any
 
 from ..graph import NOT_APPLIED, is_flux_ks
 from ..model import Document, Loc, YMap, YSeq, get_path, resource_of
+from ..rules.context import MemoKey
 from . import validate as V
 
 UNKNOWN_FIELD = "FLX201"
@@ -49,7 +50,6 @@ _CODE_OF = {V.UNKNOWN: UNKNOWN_FIELD, V.TYPE: WRONG_TYPE, V.REQUIRED: MISSING_RE
             V.CEL: CEL_RULE}
 _NOT_VALIDATED_ROLES = frozenset(("generator", "values", "config", "plugin"))
 _VALIDATED_ROLES = frozenset(("resource", "patch", "kustomization", "component", "crd"))
-_MEMO_ATTR = "_gitlint_flux_schema_analysis"
 
 
 @dataclass
@@ -81,14 +81,19 @@ class Settings:
         self.strict = bool(getattr(config, "strict_schemas", False))
 
 
+ANALYSIS = MemoKey["Analysis"]("schema analysis")
+
+
 def analysis(ctx) -> "Analysis":
-    """The memoised analysis of this run."""
-    memo = ctx.__dict__.get(_MEMO_ATTR)
-    if memo is None:
+    """The schema analysis of this run: computed once (by the engine's schema stage, or by
+    the first caller) and kept in the context's memo."""
+
+    def compute() -> "Analysis":
         memo = Analysis(ctx)
-        ctx.__dict__[_MEMO_ATTR] = memo
         memo.run()
-    return memo
+        return memo
+
+    return ctx.memo(ANALYSIS, compute)
 
 
 def shift_positions(value: Any, dl: int, dc: int, seen: set | None = None) -> None:

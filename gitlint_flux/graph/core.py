@@ -1,0 +1,162 @@
+"""The Flux graph: roots, scopes, what each Flux Kustomization applies, and the
+references between Flux objects, resolved with Flux's namespace defaulting rules.
+
+``Graph.build()`` runs the stages in order: find the roots (``roots.py``), walk each
+cluster (``walk.py``), resolve every kustomization file, resolve references
+(``refs.py``); then the per-cluster picture of Flux (``flux.py``). Rules read the graph
+through its public attributes and accessors only.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as stat_mod
+from typing import Iterator
+
+from ..ignore import SOURCE_DEFAULT_PATTERNS, Matcher, Pattern, parse_patterns
+from ..kustomize import Resolver
+from ..model import Applied, Document, Edge, Problem, SourceFile
+from .cycles import find_cycles
+from .refs import References
+from .roots import RootFinder
+from .scopes import LocalSource, Root, Scope
+from .vocab import NOT_APPLIED
+from .walk import Walker
+
+
+class Graph(RootFinder, Walker, References):
+    def __init__(self, root: str, files: dict[str, SourceFile], config_roots=(), config_sources=None,
+                 sourceignores: list[str] | None = None):
+        self.root = root
+        self.files = files
+        self.problems: list[Problem] = []
+        self.scopes: dict[str, Scope] = {}
+        self.roots: list[Root] = []
+        self.edges: list[Edge] = []
+        self.applied_by_doc: dict[int, list[Applied]] = {}
+        self.fallback = False
+        self.external_paths: list[tuple[Applied, str]] = []  # (ks, reason)
+        self.ks_paths: dict[int, str] = {}  # id(ks doc) -> resolved dir
+        self.docs = [d for sf in files.values() if sf.skip_reason is None for d in sf.documents if d.is_resource]
+        cluster_kinds = set()
+        for d in self.docs:
+            if d.kind == "CustomResourceDefinition":
+                names = d.spec.get("names")
+                if d.spec.get("scope") == "Cluster" and isinstance(names, dict) and isinstance(names.get("kind"), str):
+                    cluster_kinds.add(names["kind"])
+        self.cluster_kinds = cluster_kinds
+        self.resolver = Resolver(root, files, cluster_kinds)
+        self._sourceignore = self._load_sourceignores(sourceignores)
+        self.local_sources: dict[tuple, LocalSource] = {}
+        self._config_sources = config_sources or {}
+        self._config_roots = list(config_roots)
+        self._synthetic: list[Document] = []
+
+    # ------------------------------------------------------------------ setup
+
+    def _load_sourceignores(self, paths: list[str] | None) -> list[Pattern]:
+        pats: list[Pattern] = []
+        for p in SOURCE_DEFAULT_PATTERNS:
+            pats.extend(parse_patterns(p))
+        if paths is None:
+            paths = []
+            for dirpath, _dirs, names in os.walk(self.root):
+                if ".git" in _dirs:
+                    _dirs.remove(".git")
+                if ".sourceignore" in names:
+                    paths.append(os.path.relpath(os.path.join(dirpath, ".sourceignore"), self.root).replace(os.sep, "/"))
+        for rel in sorted(paths):
+            base = rel.rpartition("/")[0]
+            full = os.path.join(self.root, rel)
+            try:
+                st = os.stat(full)
+                # a regular file inside the repository, of a sane size (not a FIFO, not a
+                # link out of the repository, not a generated 60 MB file)
+                if not stat_mod.S_ISREG(st.st_mode) or st.st_size > 1024 * 1024 or not self.resolver.contained(rel):
+                    continue
+                with open(full, encoding="utf-8", errors="replace") as fh:
+                    pats.extend(parse_patterns(fh.read(), base))
+            except OSError:
+                pass
+        return pats
+
+    def _matcher(self, spec_ignore) -> Matcher:
+        pats = list(self._sourceignore)
+        if isinstance(spec_ignore, str):
+            pats.extend(parse_patterns(spec_ignore))
+        return Matcher(pats)
+
+    def is_cluster_scoped(self, kind: str) -> bool:
+        return kind in self.resolver.cluster_kinds
+
+    # ------------------------------------------------------------------ driver
+
+    def build(self) -> "Graph":
+        import sys
+
+        # kustomizations may legally nest a few hundred levels; resolving them recurses
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, 20_000))
+        try:
+            return self._build()
+        finally:
+            sys.setrecursionlimit(limit)
+
+    def _build(self) -> "Graph":
+        self.find_roots()
+        if not self.roots:
+            self.fallback_roots()
+            if self.roots:
+                self.problems.append(Problem(
+                    "no-root", self.roots[0].applied.doc.path, 1, 1,
+                    "no Flux root found (gotk-sync.yaml, FluxInstance, flux-instance chart or `roots:` in the "
+                    f"configuration); {len(self.roots)} Kustomization(s) that nothing else applies are taken as roots",
+                    hint="Add `roots:` to .gitlint-flux.yaml naming the directories your clusters sync.",
+                ))
+        self.walk()
+        # every kustomization file is resolved, applied or not: a broken reference in
+        # one fails `kustomize build` wherever it is used
+        for d in sorted(self.resolver.kfiles):
+            self.resolver.build(d)
+        self.resolve_edges()
+        self.problems.extend(self.resolver.problems)
+        return self
+
+    # ------------------------------------------------------------------ accessors
+
+    def applied_objects(self) -> Iterator[Applied]:
+        """Every object as applied in every real cluster (a document applied in two
+        clusters comes twice); the synthetic objects standing for roots are left out."""
+        for scope in self.scopes.values():
+            if scope.name == NOT_APPLIED:
+                continue
+            for a in scope.applied:
+                if a.doc.origin != "synthetic":
+                    yield a
+
+    def roles_of(self, path: str) -> set[str]:
+        """How kustomize uses a file: ``resource``, ``patch``, ``component``, ``generator``, ..."""
+        return self.resolver.roles.get(path, set())
+
+    def kustomization_builds(self) -> list:
+        """Every kustomization file's build (``kustomize.KBuild``), once each."""
+        return self.resolver.builds()
+
+    def dependency_cycles(self) -> list[tuple[str, list]]:
+        """(cluster, cycle) for every ``dependsOn`` cycle, clusters in name order; a cycle
+        is a list of (Applied, edge to the next member)."""
+        by_scope: dict[str, dict] = {}
+        for e in self.edges:
+            if e.kind != "dependsOn" or e.resolved is None or e.source.scope == NOT_APPLIED:
+                continue
+            adj = by_scope.setdefault(e.source.scope, {})
+            adj.setdefault(id(e.source), (e.source, []))[1].append((e.resolved, e))
+        return [(scope, cycle) for scope, adj in sorted(by_scope.items()) for cycle in find_cycles(adj)]
+
+    def applied(self, doc: Document) -> list[Applied]:
+        return [a for a in self.applied_by_doc.get(id(doc), []) if a.scope != NOT_APPLIED]
+
+    def reachable(self, doc: Document) -> bool:
+        return bool(self.applied(doc))
+
+

@@ -1,0 +1,204 @@
+"""Walking a cluster: what each Flux Kustomization applies, as the controllers build it.
+
+A Kustomization's ``spec.path`` is resolved in this checkout when its source is this
+repository; what kustomize builds there is transformed as kustomize-controller does
+(``targetNamespace``, ``spec.patches``, post-build substitution) into ``Applied`` objects of
+the cluster's scope, and the Kustomizations among them are walked in turn.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections import deque
+
+from ..kustomize import images_of
+from ..model import Applied, Document, Problem, resource_of
+from ..transform import apply_flux_patches, substitute, substitute_text, substitution_disabled
+from .refs import data_of, scalar_text
+from .scopes import LocalSource, Scope
+from .vocab import SOURCE_GROUP, git_ref, is_flux_ks, list_field as _list, norm_url
+
+
+class Walker:
+    """The walking part of ``Graph`` (a mixin: it works on the graph's state)."""
+
+    def _register(self, scope: Scope, a: Applied) -> None:
+        scope.add(a)
+        self.applied_by_doc.setdefault(id(a.doc), []).append(a)
+
+    def _scope_for(self, scope: Scope, ks: Applied) -> Scope:
+        kc = ks.doc.spec.get("kubeConfig")
+        if not isinstance(kc, dict):
+            return scope
+        sr = kc.get("secretRef")
+        secret = sr.get("name") if isinstance(sr, dict) else None
+        # remote clusters are named from the root cluster, never nested: a Kustomization
+        # that (re)applies itself through a kubeConfig must not create clusters forever
+        home = scope
+        while home.parent is not None:
+            home = self.scopes[home.parent]
+        name = f"{home.name} -> {ks.namespace}/{secret or 'kubeconfig'}"
+        if name not in self.scopes:
+            self.scopes[name] = Scope(name, None, parent=home.name)
+        return self.scopes[name]
+
+    def _local(self, key: tuple) -> LocalSource | None:
+        return self.local_sources.get(key)
+
+    def walk(self) -> None:
+        pending: list[tuple[Scope, Applied]] = []
+        done: set[tuple] = set()
+        queue: deque[tuple[Scope, Applied]] = deque()
+        for r in self.roots:
+            queue.append((self.scopes[r.applied.scope], r.applied))
+        while True:
+            while queue:
+                scope, ks = queue.popleft()
+                dkey = (scope.name, id(ks.doc), ks.namespace, ks.name)
+                if dkey in done:
+                    continue
+                result = self._apply(scope, ks)
+                if result is None:
+                    pending.append((scope, ks))
+                    continue
+                done.add(dkey)
+                for a in result:
+                    if is_flux_ks(a.doc):
+                        queue.append((self.scopes[a.scope], a))
+            # a GitRepository applied meanwhile may point at this repository
+            progressed = self._discover_local_sources()
+            if not progressed or not pending:
+                break
+            queue.extend(pending)
+            pending = []
+        for scope, ks in pending:
+            self._note_external(ks, "its source is not this repository")
+        # a root (and its source) is part of its scope even when its path does not
+        # include the file that defines it
+        for r in self.roots:
+            scope = self.scopes[r.applied.scope]
+            for doc in (r.applied.doc, r.source_doc):
+                if doc is None:
+                    continue
+                if not any(a.scope == scope.name for a in self.applied_by_doc.get(id(doc), [])):
+                    self._register(scope, Applied(doc, doc.namespace or r.applied.namespace, doc.name, scope.name, None))
+
+    def _discover_local_sources(self) -> bool:
+        known = {(ls.url, ls.ref) for ls in self.local_sources.values() if ls.url}
+        progressed = False
+        for scope in list(self.scopes.values()):
+            for a in scope.applied:
+                if a.doc.kind != "GitRepository" or a.doc.group != SOURCE_GROUP:
+                    continue
+                key = ("GitRepository", a.namespace, a.name)
+                if key in self.local_sources:
+                    continue
+                spec = a.doc.spec
+                url = norm_url(spec["url"]) if isinstance(spec.get("url"), str) else ""
+                if url and (url, git_ref(spec)) in known:
+                    self.local_sources[key] = LocalSource(key, "", self._matcher(spec.get("ignore")), url, git_ref(spec))
+                    progressed = True
+        return progressed
+
+    def _note_external(self, ks: Applied, reason: str) -> None:
+        self.external_paths.append((ks, reason))
+
+    def _apply(self, scope: Scope, ks: Applied) -> list[Applied] | None:
+        spec = ks.spec  # as applied: a parent's patches may have changed it
+        sref = spec.get("sourceRef")
+        if not isinstance(sref, dict):
+            return []
+        skind = sref.get("kind") if isinstance(sref.get("kind"), str) else ""
+        sns = sref.get("namespace") if isinstance(sref.get("namespace"), str) and sref.get("namespace") else ks.namespace
+        sname = sref.get("name") if isinstance(sref.get("name"), str) else ""
+        skey = (skind, sns, sname)
+        src = self._local(skey)
+        if src is None:
+            if skind == "GitRepository":
+                return None  # may become local once more GitRepositories are known
+            self._note_external(ks, f"its source is a {skind or 'source'}, not this checkout")
+            return []
+        raw = spec.get("path")
+        path = raw if isinstance(raw, str) else "./"
+        rel = posixpath.normpath(posixpath.join(src.dir, path.lstrip("/"))) if path.strip("/.") else (src.dir or ".")
+        doc = ks.doc
+        loc = doc.loc("spec", "path")
+        if not self.resolver.contained(rel):
+            self.problems.append(Problem("outside-root", doc.path, loc.line, loc.column,
+                                         f"spec.path `{path}` leaves the repository", resource=resource_of(doc)))
+            return []
+        rel_dir = "" if rel == "." else rel
+        if not os.path.isdir(self.resolver.abspath(rel_dir)):
+            self._path_missing(doc, path, rel_dir)
+            return []
+        self.ks_paths[id(doc)] = rel_dir
+        comps = []
+        cl = spec.get("components")
+        if isinstance(cl, list):
+            comps = [(c, ("spec", "components", i)) for i, c in enumerate(cl) if isinstance(c, str)]
+        built = self.resolver.flux_build(rel_dir, doc, src.matcher, comps)
+        target_ns = spec.get("targetNamespace") if isinstance(spec.get("targetNamespace"), str) else None
+        tscope = self._scope_for(scope, ks)
+        patches = spec.get("patches") if isinstance(spec.get("patches"), list) else None
+        flux_images = images_of(spec.get("images"))
+        variables, complete = self._variables(scope, ks)
+        out = []
+        for b in built:
+            cluster = self.is_cluster_scoped(b.doc.kind)
+            ns = b.namespace
+            if target_ns and not cluster:
+                ns = target_ns
+            name = b.name
+            value = b.doc.value
+            if patches:
+                value = apply_flux_patches(value, patches, ns, name)
+            if variables is not None and not substitution_disabled(value):
+                value = substitute(value, {k: v for k, v in variables.items() if v is not None})
+                if "$" in name:
+                    name = substitute_text(name, {k: v for k, v in variables.items() if v is not None})
+                if "$" in ns:
+                    ns = substitute_text(ns, {k: v for k, v in variables.items() if v is not None})
+            if not ns and not cluster:
+                ns = "default"
+            a = Applied(b.doc, ns, name, tscope.name, doc,
+                        effective=None if value is b.doc.value else value,
+                        images=b.images + flux_images, variables=variables, variables_complete=complete)
+            self._register(tscope, a)
+            out.append(a)
+        return out
+
+    def _variables(self, scope: Scope, ks: Applied) -> tuple[dict | None, bool]:
+        """Post-build variables of a Kustomization: inline ``substitute`` and the
+        ConfigMaps/Secrets of ``substituteFrom`` found in its scope."""
+        pb = ks.spec.get("postBuild")
+        if not isinstance(pb, dict):
+            return None, True
+        out: dict[str, str | None] = {}
+        complete = True
+        for ref in _list(pb.get("substituteFrom")):
+            if not isinstance(ref, dict) or not isinstance(ref.get("name"), str):
+                continue
+            kind = ref.get("kind") if ref.get("kind") in ("ConfigMap", "Secret") else "ConfigMap"
+            hits = scope.find(kind, ks.namespace, ref["name"])
+            if not hits:
+                if not ref.get("optional"):
+                    complete = False
+                continue
+            out.update(data_of(hits[0]))
+        inline = pb.get("substitute")
+        if isinstance(inline, dict):
+            for k, v in inline.items():
+                out[str(k)] = None if v is None else (v if isinstance(v, str) else scalar_text(v))
+        return out, complete
+
+    def _path_missing(self, doc: Document, path: str, rel: str) -> None:
+        loc = doc.loc("spec", "path")
+        if doc.origin == "synthetic":
+            msg = f"the sync path `{path}` does not exist in this repository"
+        else:
+            msg = f"spec.path `{path}` does not exist in this repository (resolved to `{rel or '.'}`)"
+        self.problems.append(Problem("path-missing", doc.path, loc.line, loc.column, msg,
+                                     hint="Fix the path, or create the directory.", resource=resource_of(doc),
+                                     end_line=loc.end_line, end_column=loc.end_column, data={"target": rel}))
+

@@ -1,0 +1,82 @@
+"""What a rule sees: the loaded files, the graph, the configuration and the problems the
+loader and the graph recorded, plus a typed memo for work several rules share (the schema
+analysis, indexes).
+
+The context is built by the engine once per run and handed to every rule; rules import it
+from here (never from the engine), so the rule API does not depend on the orchestrator.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, TypeVar
+
+from ..model import Applied, Problem, SourceFile
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    from ..graph import Graph
+
+T = TypeVar("T")
+
+
+class MemoKey(Generic[T]):
+    """A typed key of ``Context.memo``: ``KEY = MemoKey[Index]("docs by kind and name")``."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"MemoKey({self.name!r})"
+
+
+class Context:
+    """The run as rules see it.
+
+    ``config`` is the run's configuration (``gitlint_flux.config.Config``); it is not typed
+    here because the configuration imports the rules (for their names), never the reverse.
+    """
+
+    def __init__(self, root: str, files: dict[str, SourceFile], graph: "Graph", config: Any,
+                 problems: list[Problem], linted: list[str]):
+        self.root = root
+        self.files = files
+        self.graph = graph
+        self.config = config
+        self._problems: dict[str, list[Problem]] = {}
+        for p in problems:
+            self._problems.setdefault(p.kind, []).append(p)
+        self._linted = linted
+        self._memo: dict[MemoKey, Any] = {}
+        #: the document a rule is looking at (named in an internal-error finding)
+        self.current = None
+
+    def memo(self, key: MemoKey[T], factory: Callable[[], T]) -> T:
+        """The value under ``key``, computed by ``factory`` the first time it is asked for."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = factory()
+            return value
+
+    def memoized(self, key: MemoKey[T]) -> T | None:
+        """The value under ``key`` if something computed it, else None."""
+        return self._memo.get(key)
+
+    def problems_of(self, kinds: tuple[str, ...]) -> list[Problem]:
+        out: list[Problem] = []
+        for k in kinds:
+            out.extend(self._problems.get(k, ()))
+        return out
+
+    def linted_files(self) -> list[SourceFile]:
+        return [self.files[p] for p in self._linted]
+
+    def applied(self, kinds: tuple[str, ...] | None = None) -> Iterator[Applied]:
+        """Objects as Flux applies them, in every real scope (a document applied in two
+        clusters comes twice; findings are deduplicated by location)."""
+        for a in self.graph.applied_objects():
+            if kinds is not None and a.doc.kind not in kinds:
+                continue
+            self.current = a.doc
+            yield a
