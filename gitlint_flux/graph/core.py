@@ -17,6 +17,7 @@ from ..ignore import SOURCE_DEFAULT_PATTERNS, Matcher, Pattern, parse_patterns
 from ..kustomize import Resolver
 from ..model import Applied, Document, Edge, Problem, SourceFile
 from .cycles import find_cycles
+from .flux import FluxPicture, current_picture, picture_of
 from .refs import References
 from .roots import RootFinder
 from .scopes import LocalSource, Root, Scope
@@ -51,6 +52,7 @@ class Graph(RootFinder, Walker, References):
         self._config_sources = config_sources or {}
         self._config_roots = list(config_roots)
         self._synthetic: list[Document] = []
+        self._flux: dict[str, FluxPicture] = {}
 
     # ------------------------------------------------------------------ setup
 
@@ -152,6 +154,26 @@ class Graph(RootFinder, Walker, References):
             adj = by_scope.setdefault(e.source.scope, {})
             adj.setdefault(id(e.source), (e.source, []))[1].append((e.resolved, e))
         return [(scope, cycle) for scope, adj in sorted(by_scope.items()) for cycle in find_cycles(adj)]
+
+    def flux_of(self, scope_name: str) -> FluxPicture:
+        """The Flux a cluster runs: release and feature gates (``flux.py``), built once per
+        cluster; for objects no root applies, the current release."""
+        pic = self._flux.get(scope_name)
+        if pic is None:
+            scope = self.scopes.get(scope_name)
+            if scope is None or scope_name == NOT_APPLIED:
+                pic = current_picture()
+            else:
+                applied = list(scope.applied)
+                anchor = scope.root.anchor if scope.root is not None else None
+                # the files next to the Flux components (patches that set feature gates)
+                dirs = {a.doc.path.rpartition("/")[0] for a in applied if a.doc.path.endswith("gotk-components.yaml")}
+                texts = [sf.text for rel, sf in sorted(self.files.items())
+                         if rel.rpartition("/")[0] in dirs and sf.text and "--feature-gates" in sf.text
+                         and not rel.endswith("gotk-components.yaml")]
+                pic = picture_of(applied, anchor, self.files, texts)
+            self._flux[scope_name] = pic
+        return pic
 
     def applied(self, doc: Document) -> list[Applied]:
         return [a for a in self.applied_by_doc.get(id(doc), []) if a.scope != NOT_APPLIED]

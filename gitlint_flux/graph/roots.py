@@ -46,9 +46,9 @@ class RootFinder:
             "metadata": {"name": "flux-system", "namespace": namespace},
             "spec": {"url": url, "ref": ref} if url else {},
         })
-        self._add_root(kind, ks, src)
+        self._add_root(kind, ks, src, anchor)
 
-    def _add_root(self, kind: str, ks: Document, src: Document | None) -> None:
+    def _add_root(self, kind: str, ks: Document, src: Document | None, anchor: Document | None = None) -> None:
         spec = ks.spec
         path = spec.get("path") if isinstance(spec.get("path"), str) else ""
         rel = posixpath.normpath(path.lstrip("/")) if path else "."
@@ -77,6 +77,7 @@ class RootFinder:
                 source_key, "", self._matcher(sspec.get("ignore")),
                 norm_url(sspec["url"]) if isinstance(sspec.get("url"), str) else "", git_ref(sspec)))
         root.source_doc = src
+        root.anchor = anchor
 
     def find_roots(self) -> None:
         gotk_dirs: dict[str, list[SourceFile]] = {}

@@ -14,6 +14,9 @@ class Root:
     path: str  # root-relative dir it applies
     source_key: tuple | None  # (kind, ns, name) of its source
     source_doc: Document | None = None
+    #: the document that defines the root when it is not a Kustomization itself (a
+    #: FluxInstance, a flux-instance HelmRelease)
+    anchor: Document | None = None
 
 
 @dataclass(eq=False)
