@@ -423,6 +423,10 @@ class DanglingObjectRef(Rule):
     """An Alert's `providerRef` or an ImagePolicy's `imageRepositoryRef` names an object
     the cluster does not define.
 
+    Flux looks the object up by name (in the referrer's namespace, unless the reference
+    names another). Without it the Alert is not ready and its events reach no one, and the
+    ImagePolicy selects no image, so image automation stops updating.
+
     **Fix:** correct the name, or add the Provider / ImageRepository.
 
     Failing:
