@@ -42,6 +42,21 @@ CONFIG_FILE = ".gitlint-flux.yaml"
 DEFAULT_FILE = "example.yaml"
 FIX = "**Fix:**"
 
+#: the root that examples of rules about applied objects share: the bootstrap
+#: `gotk-sync.yaml` of `flux bootstrap --path=clusters/prod`, shortened to its two objects
+ROOT_PATH = "clusters/prod/flux-system/gotk-sync.yaml"
+ROOT_TEXT = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: flux-system, namespace: flux-system}
+spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: flux-system, namespace: flux-system}
+spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+"""
+
 _MARKER = re.compile(r"^(Failing|Passing):\s*$")
 _NONE = re.compile(r"^Example:\s*none\b")
 _FILE = re.compile(r"^#\s*file:\s*(\S.*?)\s*$")
@@ -75,18 +90,24 @@ class RuleDoc:
     def of_kind(self, kind: str) -> list[Example]:
         return [e for e in self.examples if e.kind == kind]
 
-    def examples_markdown(self) -> str:
-        """The examples as Markdown: one fenced block per file, each under its path."""
+    def examples_markdown(self, shared_root: str | None = None) -> str:
+        """The examples as Markdown: one fenced block per file, each under its path.
+
+        With ``shared_root``, a file that is exactly the shared root (``ROOT_PATH`` with
+        ``ROOT_TEXT``) is not repeated: ``shared_root`` is written instead of its text."""
         out: list[str] = []
         if self.no_example is not None:
             return f"Example: none ({self.no_example})."
         for e in self.examples:
-            out.append(f"{e.kind.capitalize()}:")
+            out.append(f"**{e.kind.capitalize()}:**")
             out.append("")
             files = dict(e.files)
             if e.config is not None:
                 files[CONFIG_FILE] = e.config
             for path, text in files.items():
+                if shared_root is not None and path == ROOT_PATH and text == ROOT_TEXT:
+                    out += [f"`{path}`: {shared_root}", ""]
+                    continue
                 out += [f"`{path}`:", "", "```yaml", text.rstrip("\n"), "```", ""]
         return "\n".join(out).rstrip()
 

@@ -175,3 +175,56 @@ def test_example(code, kind, n, ex, tmp_path):
     allowed, _why = PASSING_ERRORS.get((code, kind, n), (set(), ""))
     errors = [f for f in report.findings if f.severity == ERROR and f.rule not in allowed]
     assert not errors, f"{code} passing example {n} has errors: {shown}"
+
+
+#: examples whose root differs from the shared one, and why
+ROOT_VARIANTS = {
+    ("FLX606", "failing", 1): "the rule judges the root's Kustomization too: it waits",
+    ("FLX606", "passing", 1): "the rule judges the root's Kustomization too: it waits",
+}
+
+
+def test_examples_share_one_root():
+    """Examples that need a Flux root use the same one (ruledocs.ROOT_TEXT), so a reader
+    learns it once; the docs print it once."""
+    seen = set()
+    for code, _kind, n, ex in (p.values for p in _cases()):
+        text = ex.files.get(ruledocs.ROOT_PATH)
+        if text is None:
+            continue
+        key = (code, _kind, n)
+        if key in ROOT_VARIANTS:
+            assert text != ruledocs.ROOT_TEXT, f"{key} is listed as a variant but uses the shared root"
+            seen.add(key)
+        else:
+            assert text == ruledocs.ROOT_TEXT, f"{key}: a root that is not the shared one"
+    assert seen == set(ROOT_VARIANTS)
+
+
+def test_rules_markdown_renders_every_example():
+    from gitlint_flux.docgen import rules_markdown
+
+    md = rules_markdown()
+    sections = md.split("\n## ")[1:]
+    by_code = {s.split(" ", 1)[0]: s for s in sections}
+    assert set(by_code) == set(RULES)
+    for code, rule in RULES.items():
+        doc = ruledocs.parse(rule.doc())
+        s = by_code[code]
+        assert doc.summary in s and doc.fix.split("\n")[0] in s
+        for ex in doc.examples:
+            for path, text in ex.files.items():
+                assert f"`{path}`" in s
+                if path != ruledocs.ROOT_PATH or text != ruledocs.ROOT_TEXT:
+                    assert text.rstrip("\n") in s, (code, path)
+            if ex.config is not None:
+                assert ex.config.rstrip("\n") in s
+        if doc.no_example:
+            assert f"Example: none ({doc.no_example})" in s
+
+
+def test_description_holds_body_and_examples():
+    doc = ruledocs.parse(RULES["FLX601"].doc())
+    d = doc.description()
+    assert d.startswith(doc.why.split("\n")[0]) and "**Failing:**" in d and "**Passing:**" in d
+    assert ruledocs.ROOT_TEXT.rstrip("\n") in d  # explain and SARIF show the example in full
