@@ -87,6 +87,14 @@ class DuplicateKey(ProblemRule):
     data:
       interval: 10m
     ```
+    Passing:
+    ```yaml
+    # a key brought in by a merge key, then set explicitly, is an override
+    x-defaults: &defaults {interval: 5m, timeout: 1m}
+    spec:
+      <<: *defaults
+      interval: 10m
+    ```
     """
 
     code = "FLX002"

@@ -332,6 +332,36 @@ class ImageTagPinned(Rule):
     metadata: {name: flux-system, namespace: flux-system}
     spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
+    Passing:
+    ```yaml
+    # file: clusters/prod/podinfo/kustomization.yaml
+    resources: [deployment.yaml]
+    images:
+      - name: ghcr.io/example/app
+        newTag: 1.4.0   # what the cluster runs
+    # file: clusters/prod/podinfo/deployment.yaml
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: podinfo, namespace: default}
+    spec:
+      selector: {matchLabels: {app: podinfo}}
+      template:
+        metadata: {labels: {app: podinfo}}
+        spec:
+          containers:
+            - name: app
+              image: ghcr.io/example/app:latest
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
     """
 
     code = "FLX303"

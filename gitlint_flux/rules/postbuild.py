@@ -89,6 +89,37 @@ class UndefinedVariable(Rule):
     metadata: {name: flux-system, namespace: flux-system}
     spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
+    Passing:
+    ```yaml
+    # file: clusters/prod/apps.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./apps
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+      postBuild:
+        substitute:
+          CLUSTER_NAME: prod
+    # file: apps/podinfo.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
+    data:
+      host: app.$${CLUSTER_DOMAIN}   # escaped: applied as ${CLUSTER_DOMAIN}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
     """
 
     code = "FLX701"

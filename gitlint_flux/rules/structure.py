@@ -160,6 +160,23 @@ class NotAManifest(ProblemRule):
     metadata: {name: flux-system, namespace: flux-system}
     spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
+    Passing:
+    ```yaml
+    # file: .sourceignore
+    clusters/prod/podinfo/values.yaml
+    # file: clusters/prod/podinfo/values.yaml
+    replicaCount: 2   # not in the artifact Flux fetches
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
     """
 
     code = "FLX104"
