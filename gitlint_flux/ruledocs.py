@@ -43,7 +43,11 @@ DEFAULT_FILE = "example.yaml"
 FIX = "**Fix:**"
 
 #: the root that examples of rules about applied objects share: the bootstrap
-#: `gotk-sync.yaml` of `flux bootstrap --path=clusters/prod`, shortened to its two objects
+#: `gotk-sync.yaml` of `flux bootstrap --path=clusters/prod`, shortened to its two objects.
+#: It applies `./clusters/prod`, not `./`: with no kustomization.yaml there, Flux applies
+#: every `.yaml` file under the path, dotfiles included (fluxcd/pkg
+#: kustomize/kustomize_generator.go, `generateKustomization`), so an example's
+#: `.gitlint-flux.yaml` at the top would be applied too (and rightly reported, FLX104)
 ROOT_PATH = "clusters/prod/flux-system/gotk-sync.yaml"
 ROOT_TEXT = """\
 apiVersion: source.toolkit.fluxcd.io/v1

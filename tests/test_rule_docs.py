@@ -1,6 +1,12 @@
 """Every rule's docstring follows the structure of ``gitlint_flux.ruledocs``, and its
 examples are true: each failing example, linted, gives a finding of that rule; each
-passing example gives none (and no error at all)."""
+passing example gives none (and no error at all).
+
+The upstream behaviour an example encodes is the one its rule's explanation states (and
+sources); a failing example here means the linter and its documentation disagree: the
+example is fixed when the doc was wrong, or listed in XFAIL with the upstream evidence
+when the linter is.
+"""
 
 from __future__ import annotations
 
