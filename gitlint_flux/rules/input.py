@@ -10,8 +10,12 @@ class InternalError(Rule):
     """A rule failed on a document; the run went on without it.
 
     This finding is a bug in gitlint-flux, not in your repository. It names the rule and
-    the document, and the exit code is 3. Run with `--debug` to see the traceback, and
-    report it with the document that triggers it.
+    the document, and the exit code is 3.
+
+    **Fix:** run with `--debug` to see the traceback, and report it with the document that
+    triggers it.
+
+    Example: none (a bug in a rule is not a property of the files: no fixture shows it).
     """
 
     code = "FLX000"
@@ -35,11 +39,15 @@ class YamlSyntax(ProblemRule):
 
     Failing:
     ```yaml
+    apiVersion: v1
+    kind: ConfigMap
     metadata:
       name: "podinfo
     ```
     Passing:
     ```yaml
+    apiVersion: v1
+    kind: ConfigMap
     metadata:
       name: "podinfo"
     ```
@@ -62,13 +70,29 @@ class DuplicateKey(ProblemRule):
 
     Failing:
     ```yaml
-    spec:
+    apiVersion: v1
+    kind: ConfigMap
+    metadata:
+      name: podinfo
+    data:
       interval: 5m
       interval: 10m
     ```
     Passing:
     ```yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata:
+      name: podinfo
+    data:
+      interval: 10m
+    ```
+    Passing:
+    ```yaml
+    # a key brought in by a merge key, then set explicitly, is an override
+    x-defaults: &defaults {interval: 5m, timeout: 1m}
     spec:
+      <<: *defaults
       interval: 10m
     ```
     """
@@ -89,10 +113,13 @@ class YamlComplexity(ProblemRule):
 
     Failing:
     ```yaml
-    a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]
-    b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
-    c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
-    # ... and so on, each level nine times the last
+    # each line is ten times the last: a million nodes in six lines
+    a: &a [x, x, x, x, x, x, x, x, x, x]
+    b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+    c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
+    d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]
+    e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
+    f: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]
     ```
     Passing:
     ```yaml
@@ -112,13 +139,13 @@ class FileEncoding(ProblemRule):
 
     kustomize reads manifests as UTF-8; a binary committed under a `.yaml` name, or a file
     saved in a legacy encoding, breaks the build of every kustomization that includes it.
-    The finding points at the first offending byte.
+    The finding points at the first offending byte. For instance a file `secret.yaml` that
+    holds a ZIP archive, or Latin-1 text such as `caf\\xe9`, fails; the same text saved as
+    UTF-8 passes.
 
     **Fix:** save the file as UTF-8, or remove the binary from the tree.
 
-    Failing: a file `secret.yaml` that holds a ZIP archive, or Latin-1 text such as `caf\\xe9`.
-
-    Passing: the same text saved as UTF-8.
+    Example: none (the defect is in the bytes of a file, which a text example cannot hold).
     """
 
     code = "FLX004"
@@ -129,13 +156,41 @@ class FileEncoding(ProblemRule):
 class FileTooLarge(ProblemRule):
     """The file is larger than the configured limit (`max-file-size`, default 10 MB).
 
-    Such a file is almost always generated output committed by mistake; it is not read, so
-    the rest of the run stays fast and bounded.
+    Such a file is almost always generated output committed by mistake (a 60 MB
+    `all-crds.yaml`); it is not read, so the rest of the run stays fast and bounded.
 
     **Fix:** remove or split the file, or raise `max-file-size` in `.gitlint-flux.yaml`.
 
-    Failing: a 60 MB `all-crds.yaml`. Passing: the CRDs split per chart, each a few
-    hundred kilobytes.
+    Failing:
+    ```yaml
+    # file: crds.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: crds-a}
+    data: {note: "imagine a few megabytes of CRDs here"}
+    ---
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: crds-b}
+    data: {note: "and a few more megabytes here"}
+    # file: .gitlint-flux.yaml
+    max-file-size: 200   # bytes, to keep the example short
+    ```
+    Passing:
+    ```yaml
+    # file: crds-a.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: crds-a}
+    data: {note: "imagine a few megabytes of CRDs here"}
+    # file: crds-b.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: crds-b}
+    data: {note: "and a few more megabytes here"}
+    # file: .gitlint-flux.yaml
+    max-file-size: 200   # bytes, to keep the example short
+    ```
     """
 
     code = "FLX005"
@@ -146,9 +201,13 @@ class FileTooLarge(ProblemRule):
 class UnreadableFile(ProblemRule):
     """A file or directory could not be read (permission denied, vanished during the run).
 
+    An unreadable file is not linted at all, so the defects it may hold go unseen; when Flux
+    applies it, the reconcile fails too (`chmod 000 app.yaml` fails, `chmod 644 app.yaml`
+    passes).
+
     **Fix:** check the file's permissions.
 
-    Failing: `chmod 000 app.yaml`. Passing: `chmod 644 app.yaml`.
+    Example: none (permissions are not part of a file's text).
     """
 
     code = "FLX006"
@@ -168,13 +227,22 @@ class PathOutsideRoot(ProblemRule):
 
     Failing:
     ```yaml
+    # file: apps/kustomization.yaml
     resources:
       - ../../../../etc/passwd
     ```
     Passing:
     ```yaml
+    # file: apps/kustomization.yaml
     resources:
       - ../base
+    # file: base/kustomization.yaml
+    resources:
+      - configmap.yaml
+    # file: base/configmap.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo}
     ```
     """
 

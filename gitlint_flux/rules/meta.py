@@ -18,10 +18,18 @@ class UnusedSuppression(Rule):
 
     Failing:
     ```yaml
-    spec:
-      prune: true  # gitlint-flux: disable=prune-enabled -- legacy
+    apiVersion: v1
+    kind: ConfigMap
+    metadata:
+      name: podinfo  # gitlint-flux: disable=invalid-metadata -- was `Podinfo`, since renamed
     ```
-    Passing: the comment removed.
+    Passing:
+    ```yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata:
+      name: podinfo
+    ```
     """
 
     code = "FLX901"

@@ -47,13 +47,55 @@ class PruneEnabled(Rule):
 
     Failing:
     ```yaml
+    # file: clusters/prod/apps.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
     spec:
+      interval: 10m
+      path: ./apps
       prune: false
+      sourceRef: {kind: GitRepository, name: flux-system}
+    # file: apps/podinfo.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     Passing:
     ```yaml
+    # file: clusters/prod/apps.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
     spec:
+      interval: 10m
+      path: ./apps
       prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+    # file: apps/podinfo.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     """
 
@@ -87,15 +129,45 @@ class IntervalBounds(Rule):
 
     Failing:
     ```yaml
+    # file: clusters/prod/podinfo.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
     kind: GitRepository
+    metadata: {name: podinfo, namespace: flux-system}
     spec:
+      url: https://github.com/stefanprodan/podinfo
+      ref: {tag: 6.9.2}
       interval: 5s
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     Passing:
     ```yaml
+    # file: clusters/prod/podinfo.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
     kind: GitRepository
+    metadata: {name: podinfo, namespace: flux-system}
     spec:
+      url: https://github.com/stefanprodan/podinfo
+      ref: {tag: 6.9.2}
       interval: 1m
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     """
 
@@ -147,10 +219,47 @@ class Suspended(Rule):
 
     Failing:
     ```yaml
+    # file: clusters/prod/podinfo.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: podinfo, namespace: flux-system}
     spec:
+      url: https://github.com/stefanprodan/podinfo
+      ref: {tag: 6.9.2}
+      interval: 10m
       suspend: true
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
-    Passing: no `suspend` field.
+    Passing:
+    ```yaml
+    # file: clusters/prod/podinfo.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: podinfo, namespace: flux-system}
+    spec:
+      url: https://github.com/stefanprodan/podinfo
+      ref: {tag: 6.9.2}
+      interval: 10m
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
     """
 
     code = "FLX603"
@@ -175,10 +284,73 @@ class ForceApply(Rule):
 
     Failing:
     ```yaml
+    # file: clusters/prod/apps.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
     spec:
+      interval: 10m
+      path: ./apps
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
       force: true
+    # file: apps/db-migrate.yaml
+    apiVersion: batch/v1
+    kind: Job
+    metadata:
+      name: db-migrate
+      namespace: default
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: migrate, image: "ghcr.io/example/migrate:1.4.0"}]
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
-    Passing: `force` unset, and the Job annotated.
+    Passing:
+    ```yaml
+    # file: clusters/prod/apps.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./apps
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+    # file: apps/db-migrate.yaml
+    apiVersion: batch/v1
+    kind: Job
+    metadata:
+      name: db-migrate
+      namespace: default
+      annotations:
+        kustomize.toolkit.fluxcd.io/force: enabled   # recreated when its spec changes
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: migrate, image: "ghcr.io/example/migrate:1.4.0"}]
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
     """
 
     code = "FLX604"
@@ -207,16 +379,71 @@ class HelmRemediation(Rule):
     applied, after the patches of the Kustomizations that apply it (a root that patches
     every HelmRelease with remediation settings satisfies this rule for all of them).
 
-    **Fix:**
+    **Fix:** set `spec.install.remediation.retries` and `spec.upgrade.remediation.retries`
+    (with `remediateLastFailure: true` to roll a failed upgrade back), on the HelmRelease or
+    in a patch of the Kustomization that applies it.
+
+    Failing:
     ```yaml
+    # file: clusters/prod/podinfo.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: HelmRepository
+    metadata: {name: podinfo, namespace: flux-system}
+    spec: {interval: 1h, url: https://stefanprodan.github.io/podinfo}
+    ---
+    apiVersion: helm.toolkit.fluxcd.io/v2
+    kind: HelmRelease
+    metadata: {name: podinfo, namespace: flux-system}
     spec:
+      interval: 30m
+      chart:
+        spec: {chart: podinfo, version: 6.9.2, sourceRef: {kind: HelmRepository, name: podinfo}}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    # file: .gitlint-flux.yaml
+    rules:
+      helm-remediation: warning   # on in the strict profile only
+    ```
+    Passing:
+    ```yaml
+    # file: clusters/prod/podinfo.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: HelmRepository
+    metadata: {name: podinfo, namespace: flux-system}
+    spec: {interval: 1h, url: https://stefanprodan.github.io/podinfo}
+    ---
+    apiVersion: helm.toolkit.fluxcd.io/v2
+    kind: HelmRelease
+    metadata: {name: podinfo, namespace: flux-system}
+    spec:
+      interval: 30m
+      chart:
+        spec: {chart: podinfo, version: 6.9.2, sourceRef: {kind: HelmRepository, name: podinfo}}
       install:
-        remediation:
-          retries: 3
+        remediation: {retries: 3}
       upgrade:
-        remediation:
-          retries: 3
-          remediateLastFailure: true
+        remediation: {retries: 3, remediateLastFailure: true}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    # file: .gitlint-flux.yaml
+    rules:
+      helm-remediation: warning   # on in the strict profile only
     ```
     """
 
@@ -249,17 +476,72 @@ class KustomizationHealth(Rule):
     (strict profile).
 
     Without `wait: true` or `healthChecks`, the Kustomization is Ready as soon as the
-    objects are applied; Kustomizations that depend on it start before it works.
+    objects are applied; Kustomizations that depend on it start before it works. The
+    bootstrap `flux-system` Kustomization is judged too (the examples give it `wait: true`).
 
     **Fix:** set `wait: true` (all applied objects must become ready), or list
     `healthChecks`.
 
-    Failing: no `wait`, no `healthChecks`.
-
+    Failing:
+    ```yaml
+    # file: clusters/prod/apps.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./apps
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+    # file: apps/podinfo.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system},
+           wait: true}
+    # file: .gitlint-flux.yaml
+    rules:
+      kustomization-health: warning   # on in the strict profile only
+    ```
     Passing:
     ```yaml
+    # file: clusters/prod/apps.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
     spec:
+      interval: 10m
+      path: ./apps
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
       wait: true
+    # file: apps/podinfo.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system},
+           wait: true}
+    # file: .gitlint-flux.yaml
+    rules:
+      kustomization-health: warning   # on in the strict profile only
     ```
     """
 

@@ -39,17 +39,61 @@ class ChartVersionPinned(Rule):
 
     Failing:
     ```yaml
-    chart:
-      spec:
-        chart: podinfo
-        version: ">=6.0.0"
+    # file: clusters/prod/podinfo.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: HelmRepository
+    metadata: {name: podinfo, namespace: flux-system}
+    spec: {interval: 1h, url: https://stefanprodan.github.io/podinfo}
+    ---
+    apiVersion: helm.toolkit.fluxcd.io/v2
+    kind: HelmRelease
+    metadata: {name: podinfo, namespace: flux-system}
+    spec:
+      interval: 30m
+      chart:
+        spec:
+          chart: podinfo
+          version: ">=6.0.0"
+          sourceRef: {kind: HelmRepository, name: podinfo}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     Passing:
     ```yaml
-    chart:
-      spec:
-        chart: podinfo
-        version: 6.9.2
+    # file: clusters/prod/podinfo.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: HelmRepository
+    metadata: {name: podinfo, namespace: flux-system}
+    spec: {interval: 1h, url: https://stefanprodan.github.io/podinfo}
+    ---
+    apiVersion: helm.toolkit.fluxcd.io/v2
+    kind: HelmRelease
+    metadata: {name: podinfo, namespace: flux-system}
+    spec:
+      interval: 30m
+      chart:
+        spec:
+          chart: podinfo
+          version: 6.9.2
+          sourceRef: {kind: HelmRepository, name: podinfo}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     """
 
@@ -98,17 +142,97 @@ class OciRefPinned(Rule):
 
     Failing:
     ```yaml
+    # file: clusters/prod/podinfo.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: OCIRepository
+    metadata: {name: podinfo, namespace: flux-system}
     spec:
+      interval: 10m
       url: oci://ghcr.io/stefanprodan/charts/podinfo
       ref:
         tag: latest
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     Passing:
     ```yaml
+    # file: clusters/prod/podinfo.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: OCIRepository
+    metadata: {name: podinfo, namespace: flux-system}
     spec:
+      interval: 10m
       url: oci://ghcr.io/stefanprodan/charts/podinfo
       ref:
         tag: 6.9.2
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
+    Failing:
+    ```yaml
+    # file: clusters/prod/podinfo.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: OCIRepository
+    metadata: {name: podinfo, namespace: flux-system}
+    spec:
+      interval: 10m
+      url: oci://ghcr.io/stefanprodan/charts/podinfo
+      ref:
+        tag: 6.9.2
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    # file: .gitlint-flux.yaml
+    rules:
+      oci-ref-pinned: {options: {require_digest: true}}   # as in the strict profile
+    ```
+    Passing:
+    ```yaml
+    # file: clusters/prod/podinfo.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: OCIRepository
+    metadata: {name: podinfo, namespace: flux-system}
+    spec:
+      interval: 10m
+      url: oci://ghcr.io/stefanprodan/charts/podinfo
+      ref:
+        digest: sha256:0b3e8e2e4ce4fc2fbcc4bb4e6b6b2b1e8d51c4c4e5b6f1ad6d2a8c6b0b6f0e3a
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    # file: .gitlint-flux.yaml
+    rules:
+      oci-ref-pinned: {options: {require_digest: true}}   # as in the strict profile
     ```
     """
 
@@ -160,15 +284,83 @@ class ImageTagPinned(Rule):
 
     Failing:
     ```yaml
-    containers:
-      - name: app
-        image: ghcr.io/example/app:latest
+    # file: clusters/prod/podinfo.yaml
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: podinfo, namespace: default}
+    spec:
+      selector: {matchLabels: {app: podinfo}}
+      template:
+        metadata: {labels: {app: podinfo}}
+        spec:
+          containers:
+            - name: app
+              image: ghcr.io/example/app:latest
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     Passing:
     ```yaml
-    containers:
-      - name: app
-        image: ghcr.io/example/app:1.4.0
+    # file: clusters/prod/podinfo.yaml
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: podinfo, namespace: default}
+    spec:
+      selector: {matchLabels: {app: podinfo}}
+      template:
+        metadata: {labels: {app: podinfo}}
+        spec:
+          containers:
+            - name: app
+              image: ghcr.io/example/app:1.4.0
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
+    Passing:
+    ```yaml
+    # file: clusters/prod/podinfo/kustomization.yaml
+    resources: [deployment.yaml]
+    images:
+      - name: ghcr.io/example/app
+        newTag: 1.4.0   # what the cluster runs
+    # file: clusters/prod/podinfo/deployment.yaml
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: podinfo, namespace: default}
+    spec:
+      selector: {matchLabels: {app: podinfo}}
+      template:
+        metadata: {labels: {app: podinfo}}
+        spec:
+          containers:
+            - name: app
+              image: ghcr.io/example/app:latest
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     """
 
@@ -219,17 +411,53 @@ class GitBranchTracking(Rule):
 
     Failing:
     ```yaml
+    # file: clusters/prod/platform-base.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: platform-base, namespace: flux-system}
     spec:
+      interval: 10m
       url: https://github.com/example/platform-base
       ref:
         branch: main
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    # file: .gitlint-flux.yaml
+    rules:
+      git-branch-tracking: warning   # on in the strict profile only
     ```
     Passing:
     ```yaml
+    # file: clusters/prod/platform-base.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: platform-base, namespace: flux-system}
     spec:
+      interval: 10m
       url: https://github.com/example/platform-base
       ref:
         tag: v2.3.1
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    # file: .gitlint-flux.yaml
+    rules:
+      git-branch-tracking: warning   # on in the strict profile only
     ```
     """
 

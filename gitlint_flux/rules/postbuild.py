@@ -29,12 +29,96 @@ class UndefinedVariable(Rule):
 
     Failing:
     ```yaml
-    # applied by a Kustomization whose postBuild defines only CLUSTER_NAME
-    host: app.${CLUSTER_DOMAIN}
+    # file: clusters/prod/apps.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./apps
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+      postBuild:
+        substitute:
+          CLUSTER_NAME: prod
+    # file: apps/podinfo.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
+    data:
+      host: app.${CLUSTER_DOMAIN}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     Passing:
     ```yaml
-    host: app.${CLUSTER_DOMAIN:=example.com}
+    # file: clusters/prod/apps.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./apps
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+      postBuild:
+        substitute:
+          CLUSTER_NAME: prod
+    # file: apps/podinfo.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
+    data:
+      host: app.${CLUSTER_DOMAIN:=example.com}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
+    Passing:
+    ```yaml
+    # file: clusters/prod/apps.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./apps
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+      postBuild:
+        substitute:
+          CLUSTER_NAME: prod
+    # file: apps/podinfo.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
+    data:
+      host: app.$${CLUSTER_DOMAIN}   # escaped: applied as ${CLUSTER_DOMAIN}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     """
 
@@ -71,10 +155,101 @@ class UnsubstitutedVariable(Rule):
 
     Failing:
     ```yaml
-    # applied by a Kustomization without postBuild
-    host: app.${CLUSTER_DOMAIN}
+    # file: clusters/prod/infrastructure.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: infra, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./infrastructure
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+      postBuild:
+        substitute:
+          CLUSTER_DOMAIN: prod.example.com
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./apps
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+    # file: infrastructure/ingress-nginx.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: ingress-nginx, namespace: default}
+    data:
+      domain: ${CLUSTER_DOMAIN}
+    # file: apps/ingress.yaml
+    apiVersion: networking.k8s.io/v1
+    kind: Ingress
+    metadata: {name: podinfo, namespace: default}
+    spec:
+      rules:
+        - host: app.${CLUSTER_DOMAIN}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
-    Passing: the Kustomization sets `postBuild.substitute.CLUSTER_DOMAIN`.
+    Passing:
+    ```yaml
+    # file: clusters/prod/infrastructure.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: infra, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./infrastructure
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+      postBuild:
+        substitute:
+          CLUSTER_DOMAIN: prod.example.com
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./apps
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+      postBuild:
+        substitute:
+          CLUSTER_DOMAIN: prod.example.com
+    # file: infrastructure/ingress-nginx.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: ingress-nginx, namespace: default}
+    data:
+      domain: ${CLUSTER_DOMAIN}
+    # file: apps/ingress.yaml
+    apiVersion: networking.k8s.io/v1
+    kind: Ingress
+    metadata: {name: podinfo, namespace: default}
+    spec:
+      rules:
+        - host: app.${CLUSTER_DOMAIN}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
     """
 
     code = "FLX702"

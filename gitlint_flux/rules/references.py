@@ -55,16 +55,66 @@ class DanglingSourceRef(Rule):
 
     Failing:
     ```yaml
-    sourceRef:
-      kind: HelmRepository
-      name: bitnami   # defined as `bitnami-charts`
+    # file: clusters/prod/redis.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: HelmRepository
+    metadata: {name: bitnami-charts, namespace: flux-system}
+    spec: {interval: 1h, url: https://charts.bitnami.com/bitnami}
+    ---
+    apiVersion: helm.toolkit.fluxcd.io/v2
+    kind: HelmRelease
+    metadata: {name: redis, namespace: default}
+    spec:
+      interval: 30m
+      chart:
+        spec:
+          chart: redis
+          version: 20.1.0
+          sourceRef:
+            kind: HelmRepository
+            name: bitnami   # defined as `bitnami-charts`, in flux-system
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     Passing:
     ```yaml
-    sourceRef:
-      kind: HelmRepository
-      name: bitnami-charts
-      namespace: flux-system
+    # file: clusters/prod/redis.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: HelmRepository
+    metadata: {name: bitnami-charts, namespace: flux-system}
+    spec: {interval: 1h, url: https://charts.bitnami.com/bitnami}
+    ---
+    apiVersion: helm.toolkit.fluxcd.io/v2
+    kind: HelmRelease
+    metadata: {name: redis, namespace: default}
+    spec:
+      interval: 30m
+      chart:
+        spec:
+          chart: redis
+          version: 20.1.0
+          sourceRef:
+            kind: HelmRepository
+            name: bitnami-charts
+            namespace: flux-system
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     """
 
@@ -93,13 +143,85 @@ class DanglingDependsOn(Rule):
 
     Failing:
     ```yaml
-    dependsOn:
-      - name: infra-controlers
+    # file: clusters/prod/infrastructure.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: infra-controllers, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./infrastructure
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./apps
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+      dependsOn:
+        - name: infra-controlers
+    # file: infrastructure/controllers.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: controllers, namespace: default}
+    # file: apps/podinfo.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     Passing:
     ```yaml
-    dependsOn:
-      - name: infra-controllers
+    # file: clusters/prod/infrastructure.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: infra-controllers, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./infrastructure
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./apps
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+      dependsOn:
+        - name: infra-controllers
+    # file: infrastructure/controllers.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: controllers, namespace: default}
+    # file: apps/podinfo.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     """
 
@@ -129,9 +251,90 @@ class DependencyCycle(Rule):
 
     **Fix:** remove one of the dependencies.
 
-    Failing: `apps` depends on `infra`, and `infra` depends on `apps`.
-
-    Passing: `apps` depends on `infra` only.
+    Failing:
+    ```yaml
+    # file: clusters/prod/infrastructure.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: infra, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./infrastructure
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+      dependsOn:
+        - name: apps
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./apps
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+      dependsOn:
+        - name: infra
+    # file: infrastructure/controllers.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: controllers, namespace: default}
+    # file: apps/podinfo.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
+    Passing:
+    ```yaml
+    # file: clusters/prod/infrastructure.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: infra, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./infrastructure
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./apps
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+      dependsOn:
+        - name: infra
+    # file: infrastructure/controllers.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: controllers, namespace: default}
+    # file: apps/podinfo.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
     """
 
     code = "FLX403"
@@ -155,17 +358,67 @@ class DanglingObjectRef(Rule):
     """An Alert's `providerRef` or an ImagePolicy's `imageRepositoryRef` names an object
     the cluster does not define.
 
+    Flux looks the object up by name (in the referrer's namespace, unless the reference
+    names another). Without it the Alert is not ready and its events reach no one, and the
+    ImagePolicy selects no image, so image automation stops updating.
+
     **Fix:** correct the name, or add the Provider / ImageRepository.
 
     Failing:
     ```yaml
-    providerRef:
-      name: slak
+    # file: clusters/prod/alerts.yaml
+    apiVersion: notification.toolkit.fluxcd.io/v1beta3
+    kind: Provider
+    metadata: {name: slack, namespace: flux-system}
+    spec: {type: slack, channel: flux, address: https://slack.com/api/chat.postMessage}
+    ---
+    apiVersion: notification.toolkit.fluxcd.io/v1beta3
+    kind: Alert
+    metadata: {name: on-call, namespace: flux-system}
+    spec:
+      providerRef:
+        name: slak
+      eventSources:
+        - kind: Kustomization
+          name: '*'
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     Passing:
     ```yaml
-    providerRef:
-      name: slack
+    # file: clusters/prod/alerts.yaml
+    apiVersion: notification.toolkit.fluxcd.io/v1beta3
+    kind: Provider
+    metadata: {name: slack, namespace: flux-system}
+    spec: {type: slack, channel: flux, address: https://slack.com/api/chat.postMessage}
+    ---
+    apiVersion: notification.toolkit.fluxcd.io/v1beta3
+    kind: Alert
+    metadata: {name: on-call, namespace: flux-system}
+    spec:
+      providerRef:
+        name: slack
+      eventSources:
+        - kind: Kustomization
+          name: '*'
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     """
 
@@ -192,14 +445,79 @@ class DanglingConfigMapRef(Rule):
 
     Failing:
     ```yaml
-    valuesFrom:
-      - kind: ConfigMap
-        name: podinfo-values   # generated with a hash suffix
+    # file: clusters/prod/podinfo/kustomization.yaml
+    namespace: default
+    resources: [release.yaml]
+    configMapGenerator:
+      - name: podinfo-values
+        files: [values.yaml]
+    # file: clusters/prod/podinfo/values.yaml
+    replicaCount: 2
+    # file: clusters/prod/podinfo/release.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: HelmRepository
+    metadata: {name: podinfo}
+    spec: {interval: 1h, url: https://stefanprodan.github.io/podinfo}
+    ---
+    apiVersion: helm.toolkit.fluxcd.io/v2
+    kind: HelmRelease
+    metadata: {name: podinfo}
+    spec:
+      interval: 30m
+      chart:
+        spec: {chart: podinfo, version: 6.9.2, sourceRef: {kind: HelmRepository, name: podinfo}}
+      valuesFrom:
+        - kind: ConfigMap
+          name: podinfo-values   # generated as podinfo-values-<hash>
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     Passing:
     ```yaml
+    # file: clusters/prod/podinfo/kustomization.yaml
+    namespace: default
+    resources: [release.yaml]
+    configMapGenerator:
+      - name: podinfo-values
+        files: [values.yaml]
     generatorOptions:
       disableNameSuffixHash: true
+    # file: clusters/prod/podinfo/values.yaml
+    replicaCount: 2
+    # file: clusters/prod/podinfo/release.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: HelmRepository
+    metadata: {name: podinfo}
+    spec: {interval: 1h, url: https://stefanprodan.github.io/podinfo}
+    ---
+    apiVersion: helm.toolkit.fluxcd.io/v2
+    kind: HelmRelease
+    metadata: {name: podinfo}
+    spec:
+      interval: 30m
+      chart:
+        spec: {chart: podinfo, version: 6.9.2, sourceRef: {kind: HelmRepository, name: podinfo}}
+      valuesFrom:
+        - kind: ConfigMap
+          name: podinfo-values
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     """
 
@@ -241,9 +559,88 @@ class LayerOrder(Rule):
 
     **Fix:** move the component to the right layer, or drop the dependency.
 
-    Failing: `01-bootstrap/crds` depends on `04-apps/media`.
-
-    Passing: `04-apps/media` depends on `01-bootstrap/crds`.
+    Failing:
+    ```yaml
+    # file: clusters/prod/01-bootstrap/crds.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: crds, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./infrastructure/crds
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+      dependsOn:
+        - name: media
+    # file: clusters/prod/04-apps/media.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: media, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./apps/media
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+    # file: infrastructure/crds/crds.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: crds, namespace: default}
+    # file: apps/media/media.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: media, namespace: default}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
+    Passing:
+    ```yaml
+    # file: clusters/prod/01-bootstrap/crds.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: crds, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./infrastructure/crds
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+    # file: clusters/prod/04-apps/media.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: media, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./apps/media
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+      dependsOn:
+        - name: crds
+    # file: infrastructure/crds/crds.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: crds, namespace: default}
+    # file: apps/media/media.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: media, namespace: default}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
     """
 
     code = "FLX406"
@@ -277,10 +674,62 @@ class OrphanKustomization(Rule):
 
     **Fix:** list it in the kustomization of its layer, or delete it.
 
-    Failing: `03-services/kong/flux-kustomization.yaml`, commented out of
-    `flux/manifests/kustomization.yaml`.
-
-    Passing: the same file listed there.
+    Failing:
+    ```yaml
+    # file: clusters/prod/kustomization.yaml
+    resources: [flux-system/gotk-sync.yaml]   # - kong.yaml
+    # file: clusters/prod/kong.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: kong, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./apps/kong
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+    # file: apps/kong/kong.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: kong, namespace: default}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
+    Passing:
+    ```yaml
+    # file: clusters/prod/kustomization.yaml
+    resources: [flux-system/gotk-sync.yaml, kong.yaml]
+    # file: clusters/prod/kong.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: kong, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./apps/kong
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+    # file: apps/kong/kong.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: kong, namespace: default}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
     """
 
     code = "FLX407"
@@ -312,10 +761,58 @@ class DuplicateObject(Rule):
 
     **Fix:** apply the object from one place only.
 
-    Failing: `01-bootstrap/kustomization.yaml` lists `helm/`, and the Kustomization
-    `bootstrap-helm` also applies `./01-bootstrap/helm`.
-
-    Passing: only `bootstrap-helm` applies `01-bootstrap/helm`.
+    Failing:
+    ```yaml
+    # file: clusters/prod/apps.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./clusters/prod/apps   # the root applies clusters/prod, apps/ included
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+    # file: clusters/prod/apps/podinfo.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
+    Passing:
+    ```yaml
+    # file: clusters/prod/apps.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./apps
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+    # file: apps/podinfo.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
     """
 
     code = "FLX408"
@@ -382,13 +879,21 @@ class RemoteBase(Rule):
 
     Failing:
     ```yaml
+    # file: kustomization.yaml
     resources:
       - https://github.com/org/repo/deploy?ref=main
     ```
     Passing:
     ```yaml
+    # file: kustomization.yaml
     resources:
       - ./vendor/org-repo
+    # file: vendor/org-repo/kustomization.yaml
+    resources: [deploy.yaml]
+    # file: vendor/org-repo/deploy.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
     ```
     """
 

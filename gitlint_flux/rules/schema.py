@@ -46,13 +46,19 @@ class UnknownField(_SchemaRule):
     ```yaml
     apiVersion: source.toolkit.fluxcd.io/v1
     kind: GitRepository
+    metadata: {name: podinfo, namespace: flux-system}
     spec:
       intervall: 5m   # unknown field `spec.intervall` (did you mean `interval`?)
+      url: https://github.com/stefanprodan/podinfo
     ```
     Passing:
     ```yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: podinfo, namespace: flux-system}
     spec:
       interval: 5m
+      url: https://github.com/stefanprodan/podinfo
     ```
     """
 
@@ -75,12 +81,22 @@ class WrongType(_SchemaRule):
 
     Failing:
     ```yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: podinfo, namespace: flux-system}
     spec:
+      interval: 5m
+      url: https://github.com/stefanprodan/podinfo
       suspend: "true"   # must be a boolean, not the string "true"
     ```
     Passing:
     ```yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: podinfo, namespace: flux-system}
     spec:
+      interval: 5m
+      url: https://github.com/stefanprodan/podinfo
       suspend: true
     ```
     """
@@ -105,14 +121,21 @@ class MissingRequiredField(_SchemaRule):
     ```yaml
     apiVersion: kustomize.toolkit.fluxcd.io/v1
     kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
     spec:
       interval: 10m
+      prune: true
       sourceRef:
         kind: GitRepository   # missing required field `name` in `spec.sourceRef`
-      prune: true
     ```
     Passing:
     ```yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
+    spec:
+      interval: 10m
+      prune: true
       sourceRef:
         kind: GitRepository
         name: flux-system
@@ -138,17 +161,27 @@ class InvalidValue(_SchemaRule):
 
     Failing:
     ```yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
     spec:
       interval: 5min
+      prune: true
       sourceRef:
         kind: Gitrepository
+        name: flux-system
     ```
     Passing:
     ```yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
     spec:
       interval: 5m
+      prune: true
       sourceRef:
         kind: GitRepository
+        name: flux-system
     ```
     """
 
@@ -175,11 +208,15 @@ class CelRule(_SchemaRule):
     ```yaml
     apiVersion: helm.toolkit.fluxcd.io/v2
     kind: HelmRelease
+    metadata: {name: podinfo, namespace: default}
     spec:
       interval: 10m     # `spec`: either chart or chartRef must be set
     ```
     Passing:
     ```yaml
+    apiVersion: helm.toolkit.fluxcd.io/v2
+    kind: HelmRelease
+    metadata: {name: podinfo, namespace: default}
     spec:
       interval: 10m
       chartRef:
@@ -210,6 +247,7 @@ class InvalidMetadata(_SchemaRule):
 
     Failing:
     ```yaml
+    apiVersion: v1
     kind: Namespace
     metadata:
       name: My_Apps
@@ -218,6 +256,7 @@ class InvalidMetadata(_SchemaRule):
     ```
     Passing:
     ```yaml
+    apiVersion: v1
     kind: Namespace
     metadata:
       name: my-apps
@@ -257,11 +296,21 @@ class RemovedApiVersion(_SchemaRule):
     ```yaml
     apiVersion: helm.toolkit.fluxcd.io/v2beta1
     kind: HelmRelease
+    metadata: {name: podinfo, namespace: default}
+    spec:
+      interval: 10m
+      chart:
+        spec: {chart: podinfo, version: 6.9.2, sourceRef: {kind: HelmRepository, name: podinfo}}
     ```
     Passing:
     ```yaml
     apiVersion: helm.toolkit.fluxcd.io/v2
     kind: HelmRelease
+    metadata: {name: podinfo, namespace: default}
+    spec:
+      interval: 10m
+      chart:
+        spec: {chart: podinfo, version: 6.9.2, sourceRef: {kind: HelmRepository, name: podinfo}}
     ```
     """
 
@@ -281,10 +330,86 @@ class DeprecatedApiVersion(_SchemaRule):
     **Fix:** `flux migrate -f <path>` (Flux CLI) rewrites the manifests; then upgrade
     Flux (`flux install --export > gotk-components.yaml`).
 
-    Failing: `apiVersion: source.toolkit.fluxcd.io/v1beta2` with a `gotk-components.yaml`
-    of Flux 2.7 in the repository.
-
-    Passing: `apiVersion: source.toolkit.fluxcd.io/v1`.
+    Failing:
+    ```yaml
+    # file: clusters/prod/podinfo.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1beta2
+    kind: GitRepository
+    metadata: {name: podinfo, namespace: flux-system}
+    spec:
+      interval: 5m
+      url: https://github.com/stefanprodan/podinfo
+      ref: {tag: 6.9.2}
+    # file: clusters/prod/flux-system/gotk-components.yaml
+    # (of Flux 2.7: v1beta2 still served; the real file holds every Flux CRD and controller)
+    apiVersion: apiextensions.k8s.io/v1
+    kind: CustomResourceDefinition
+    metadata: {name: gitrepositories.source.toolkit.fluxcd.io}
+    spec:
+      group: source.toolkit.fluxcd.io
+      names: {kind: GitRepository, plural: gitrepositories}
+      scope: Namespaced
+      versions:
+        - name: v1
+          served: true
+          storage: true
+          schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+        - name: v1beta2
+          served: true
+          storage: false
+          deprecated: true
+          schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
+    Passing:
+    ```yaml
+    # file: clusters/prod/podinfo.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: podinfo, namespace: flux-system}
+    spec:
+      interval: 5m
+      url: https://github.com/stefanprodan/podinfo
+      ref: {tag: 6.9.2}
+    # file: clusters/prod/flux-system/gotk-components.yaml
+    # (of Flux 2.7: v1beta2 still served; the real file holds every Flux CRD and controller)
+    apiVersion: apiextensions.k8s.io/v1
+    kind: CustomResourceDefinition
+    metadata: {name: gitrepositories.source.toolkit.fluxcd.io}
+    spec:
+      group: source.toolkit.fluxcd.io
+      names: {kind: GitRepository, plural: gitrepositories}
+      scope: Namespaced
+      versions:
+        - name: v1
+          served: true
+          storage: true
+          schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+        - name: v1beta2
+          served: true
+          storage: false
+          deprecated: true
+          schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
     """
 
     code = "FLX208"
@@ -306,10 +431,42 @@ class NoSchema(_SchemaRule):
     directory of JSON schemas in flux-schema's layout (`{group}/{kind}_{version}.json`) or
     kubeconform's (`{kind}-{group}-{version}.json`); or disable this rule.
 
-    Failing: `apiVersion: cert-manager.io/v1`, `kind: Certificate` with no cert-manager CRD
-    in the repository.
-
-    Passing: the cert-manager CRDs committed under `infrastructure/crds/`.
+    Failing:
+    ```yaml
+    # file: infrastructure/certificate.yaml
+    apiVersion: cert-manager.io/v1
+    kind: Certificate
+    metadata: {name: podinfo, namespace: default}
+    spec:
+      secretName: podinfo-tls
+      dnsNames: [podinfo.example.com]
+      issuerRef: {name: letsencrypt, kind: ClusterIssuer}
+    ```
+    Passing:
+    ```yaml
+    # file: infrastructure/certificate.yaml
+    apiVersion: cert-manager.io/v1
+    kind: Certificate
+    metadata: {name: podinfo, namespace: default}
+    spec:
+      secretName: podinfo-tls
+      dnsNames: [podinfo.example.com]
+      issuerRef: {name: letsencrypt, kind: ClusterIssuer}
+    # file: infrastructure/crds/cert-manager.yaml
+    # (the chart's CRD, vendored; shortened here to its frame)
+    apiVersion: apiextensions.k8s.io/v1
+    kind: CustomResourceDefinition
+    metadata: {name: certificates.cert-manager.io}
+    spec:
+      group: cert-manager.io
+      names: {kind: Certificate, plural: certificates}
+      scope: Namespaced
+      versions:
+        - name: v1
+          served: true
+          storage: true
+          schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+    ```
     """
 
     code = "FLX209"
@@ -334,15 +491,27 @@ class KustomizationField(_SchemaRule):
 
     Failing:
     ```yaml
+    # file: kustomization.yaml
     apiVersion: kustomize.config.k8s.io/v1beta1
     kind: Kustomization
     resource:
-      - deployment.yaml
+      - configmap.yaml
+    # file: configmap.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo}
     ```
     Passing:
     ```yaml
+    # file: kustomization.yaml
+    apiVersion: kustomize.config.k8s.io/v1beta1
+    kind: Kustomization
     resources:
-      - deployment.yaml
+      - configmap.yaml
+    # file: configmap.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo}
     ```
     """
 
@@ -364,13 +533,45 @@ class KustomizationDeprecatedField(_SchemaRule):
 
     Failing:
     ```yaml
+    # file: kustomization.yaml
+    resources: [deployment.yaml]
     patchesStrategicMerge:
       - replicas.yaml
+    # file: deployment.yaml
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: podinfo}
+    spec:
+      selector: {matchLabels: {app: podinfo}}
+      template:
+        metadata: {labels: {app: podinfo}}
+        spec: {containers: [{name: podinfo, image: "ghcr.io/stefanprodan/podinfo:6.9.2"}]}
+    # file: replicas.yaml
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: podinfo}
+    spec: {replicas: 2}
     ```
     Passing:
     ```yaml
+    # file: kustomization.yaml
+    resources: [deployment.yaml]
     patches:
       - path: replicas.yaml
+    # file: deployment.yaml
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: podinfo}
+    spec:
+      selector: {matchLabels: {app: podinfo}}
+      template:
+        metadata: {labels: {app: podinfo}}
+        spec: {containers: [{name: podinfo, image: "ghcr.io/stefanprodan/podinfo:6.9.2"}]}
+    # file: replicas.yaml
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: podinfo}
+    spec: {replicas: 2}
     ```
     """
 
@@ -389,13 +590,55 @@ class KustomizationHelmCharts(_SchemaRule):
     **Fix:** deploy the chart with a Flux HelmRelease (with a HelmRepository or
     OCIRepository source), or render it into plain manifests.
 
-    Failing (under a Flux Kustomization's path):
+    Failing:
     ```yaml
+    # file: clusters/prod/podinfo/kustomization.yaml
     helmCharts:
       - name: podinfo
         repo: https://stefanprodan.github.io/podinfo
+        version: 6.9.2
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
-    Passing: a HelmRelease with `chart.spec.chart: podinfo` and a HelmRepository source.
+    Passing:
+    ```yaml
+    # file: clusters/prod/podinfo/release.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: HelmRepository
+    metadata: {name: podinfo, namespace: flux-system}
+    spec:
+      interval: 1h
+      url: https://stefanprodan.github.io/podinfo
+    ---
+    apiVersion: helm.toolkit.fluxcd.io/v2
+    kind: HelmRelease
+    metadata: {name: podinfo, namespace: flux-system}
+    spec:
+      interval: 30m
+      chart:
+        spec:
+          chart: podinfo
+          version: 6.9.2
+          sourceRef: {kind: HelmRepository, name: podinfo}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
     """
 
     code = "FLX212"

@@ -40,16 +40,21 @@ class PlaintextSecret(Rule):
 
     Failing:
     ```yaml
+    apiVersion: v1
     kind: Secret
+    metadata: {name: db, namespace: default}
     stringData:
       password: hunter2
     ```
     Passing:
     ```yaml
+    apiVersion: v1
     kind: Secret
+    metadata: {name: db, namespace: default}
     stringData:
-      password: ENC[AES256_GCM,data:...,type:str]
+      password: ENC[AES256_GCM,data:Tr7o1Q==,iv:...,tag:...,type:str]
     sops:
+      age: [{recipient: age1..., enc: "..."}]
       mac: ENC[AES256_GCM,data:...,type:str]
     ```
     """
@@ -113,10 +118,60 @@ class SecretRefMissing(Rule):
 
     Failing:
     ```yaml
-    secretRef:
-      name: ghcr-auth   # defined nowhere
+    # file: clusters/prod/podinfo.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: OCIRepository
+    metadata: {name: podinfo, namespace: flux-system}
+    spec:
+      interval: 10m
+      url: oci://ghcr.io/example/charts/podinfo
+      ref: {tag: 6.9.2}
+      secretRef:
+        name: ghcr-auth   # defined nowhere
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
-    Passing: an ExternalSecret with `spec.target.name: ghcr-auth` in the same namespace.
+    Passing:
+    ```yaml
+    # file: clusters/prod/podinfo.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: OCIRepository
+    metadata: {name: podinfo, namespace: flux-system}
+    spec:
+      interval: 10m
+      url: oci://ghcr.io/example/charts/podinfo
+      ref: {tag: 6.9.2}
+      secretRef:
+        name: ghcr-auth
+    # file: clusters/prod/ghcr-auth.yaml
+    apiVersion: external-secrets.io/v1beta1
+    kind: ExternalSecret
+    metadata: {name: ghcr-auth, namespace: flux-system}
+    spec:
+      secretStoreRef: {kind: ClusterSecretStore, name: vault}
+      target:
+        name: ghcr-auth
+      dataFrom:
+        - extract: {key: ci/ghcr}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
     """
 
     code = "FLX502"
@@ -135,15 +190,71 @@ class SopsWithoutDecryption(Rule):
 
     **Fix:** add `spec.decryption` with `provider: sops` and the key's `secretRef`.
 
-    Failing: a Kustomization applying `secret.sops.yaml` without `decryption`.
-
+    Failing:
+    ```yaml
+    # file: clusters/prod/apps.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./apps
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+    # file: apps/db.sops.yaml
+    apiVersion: v1
+    kind: Secret
+    metadata: {name: db, namespace: default}
+    stringData:
+      password: ENC[AES256_GCM,data:Tr7o1Q==,iv:...,tag:...,type:str]
+    sops:
+      age: [{recipient: age1..., enc: "..."}]
+      mac: ENC[AES256_GCM,data:...,type:str]
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
     Passing:
     ```yaml
+    # file: clusters/prod/apps.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
     spec:
+      interval: 10m
+      path: ./apps
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
       decryption:
         provider: sops
         secretRef:
-          name: sops-age
+          name: sops-age   # the age key, created at bootstrap
+    # file: apps/db.sops.yaml
+    apiVersion: v1
+    kind: Secret
+    metadata: {name: db, namespace: default}
+    stringData:
+      password: ENC[AES256_GCM,data:Tr7o1Q==,iv:...,tag:...,type:str]
+    sops:
+      age: [{recipient: age1..., enc: "..."}]
+      mac: ENC[AES256_GCM,data:...,type:str]
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     """
 

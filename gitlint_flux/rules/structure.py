@@ -20,13 +20,23 @@ class MissingReference(ProblemRule):
 
     Failing:
     ```yaml
+    # file: apps/kustomization.yaml
     resources:
-      - deployment.yaml   # no such file
+      - deployment.yaml   # no such file: it is deploy.yaml
+    # file: apps/deploy.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo}
     ```
     Passing:
     ```yaml
+    # file: apps/kustomization.yaml
     resources:
       - deploy.yaml
+    # file: apps/deploy.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo}
     ```
     """
 
@@ -46,13 +56,23 @@ class MissingKustomization(ProblemRule):
 
     Failing:
     ```yaml
+    # file: apps/kustomization.yaml
     resources:
       - ./podinfo   # podinfo/ has only release.yaml
+    # file: apps/podinfo/release.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo}
     ```
     Passing:
     ```yaml
+    # file: apps/kustomization.yaml
     resources:
       - ./podinfo/release.yaml
+    # file: apps/podinfo/release.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo}
     ```
     """
 
@@ -68,9 +88,26 @@ class KustomizeCycle(ProblemRule):
 
     **Fix:** remove one of the references in the cycle.
 
-    Failing: `a/kustomization.yaml` lists `../b`, and `b/kustomization.yaml` lists `../a`.
-
-    Passing: both list a shared `../base` instead.
+    Failing:
+    ```yaml
+    # file: a/kustomization.yaml
+    resources: [../b]
+    # file: b/kustomization.yaml
+    resources: [../a]
+    ```
+    Passing:
+    ```yaml
+    # file: a/kustomization.yaml
+    resources: [../base]
+    # file: b/kustomization.yaml
+    resources: [../base]
+    # file: base/kustomization.yaml
+    resources: [configmap.yaml]
+    # file: base/configmap.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo}
+    ```
     """
 
     code = "FLX103"
@@ -89,11 +126,57 @@ class NotAManifest(ProblemRule):
     **Fix:** move the file out of the applied path, add it to `.sourceignore`, or add a
     `kustomization.yaml` that lists only the manifests.
 
-    Failing: `apps/podinfo/values.yaml` (plain Helm values) under a Flux path without a
-    kustomization file.
-
-    Passing: the values moved into the HelmRelease, or into a `configMapGenerator` of a
-    `kustomization.yaml`.
+    Failing:
+    ```yaml
+    # file: clusters/prod/podinfo/values.yaml
+    replicaCount: 2   # plain Helm values, under the root's path without a kustomization file
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
+    Passing:
+    ```yaml
+    # file: clusters/prod/podinfo/kustomization.yaml
+    configMapGenerator:
+      - name: podinfo-values
+        files: [values.yaml]
+    # file: clusters/prod/podinfo/values.yaml
+    replicaCount: 2
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
+    Passing:
+    ```yaml
+    # file: .sourceignore
+    clusters/prod/podinfo/values.yaml
+    # file: clusters/prod/podinfo/values.yaml
+    replicaCount: 2   # not in the artifact Flux fetches
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
     """
 
     code = "FLX104"
@@ -114,13 +197,55 @@ class PathMissing(ProblemRule):
 
     Failing:
     ```yaml
+    # file: clusters/prod/apps.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
     spec:
-      path: ./clusters/prodcution
+      interval: 10m
+      path: ./apps/prodcution
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+    # file: apps/production/podinfo.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     Passing:
     ```yaml
+    # file: clusters/prod/apps.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
     spec:
-      path: ./clusters/production
+      interval: 10m
+      path: ./apps/production
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+    # file: apps/production/podinfo.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     ```
     """
 
@@ -138,10 +263,42 @@ class NoRoot(ProblemRule):
     know which cluster applies what, and assumes that every GitRepository source is this
     repository.
 
-    **Fix:** add `roots:` to `.gitlint-flux.yaml` with the directories your clusters sync:
+    **Fix:** add `roots:` to `.gitlint-flux.yaml` with the directories your clusters sync.
+
+    Failing:
     ```yaml
+    # file: clusters/prod/apps.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./apps
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+    # file: apps/podinfo.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
+    ```
+    Passing:
+    ```yaml
+    # file: clusters/prod/apps.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./apps
+      prune: true
+      sourceRef: {kind: GitRepository, name: flux-system}
+    # file: apps/podinfo.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
+    # file: .gitlint-flux.yaml
     roots:
-      - clusters/production
+      - clusters/prod
     ```
     """
 
@@ -161,8 +318,44 @@ class NotApplied(Rule):
     **Fix:** add the file to a kustomization that a root applies, delete it, or exclude it
     in the configuration (`exclude:`) when it is applied elsewhere.
 
-    Failing: `apps/old/deployment.yaml`, listed by no `kustomization.yaml` and outside
-    every Flux path. Passing: the same file listed in `apps/kustomization.yaml`.
+    Failing:
+    ```yaml
+    # file: clusters/prod/kustomization.yaml
+    resources: [flux-system/gotk-sync.yaml]   # apps/ is listed nowhere
+    # file: apps/old/podinfo.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
+    Passing:
+    ```yaml
+    # file: clusters/prod/kustomization.yaml
+    resources: [flux-system/gotk-sync.yaml, ../../apps/old/podinfo.yaml]
+    # file: apps/old/podinfo.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo, namespace: default}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
     """
 
     code = "FLX107"
