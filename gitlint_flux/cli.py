@@ -301,10 +301,11 @@ def _explain(key: str) -> int:
         print(f"gitlint-flux: unknown rule `{key}` (see `gitlint-flux rules`)", file=sys.stderr)
         return 2
     print(f"{rule.code} {rule.slug} (default severity: {rule.severity})\n")
-    print(rule.doc())
+    print(rule.summary() + "\n")
+    print(rule.description())
     if rule.options:
         print("\nOptions:")
-        for k, v in rule.options.items():
-            print(f"  {k}: {v!r}")
+        for k, o in rule.options.items():
+            print(f"  {k} ({o.type}, default {o.default!r}): {o.doc}")
     print(f"\n{rule.url()}")
     return 0

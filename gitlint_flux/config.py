@@ -268,11 +268,17 @@ def parse_rules(path: str, rules, custom: dict | None = None) -> dict[str, RuleS
             opts = setting.get("options") or {}
             if not isinstance(opts, dict):
                 raise ConfigError(f"{path}: rules.{key}.options must be a mapping")
-            unknown = set(opts) - set(rule.options)
-            if unknown:
-                raise ConfigError(f"{path}: rules.{key}.options: unknown option `{sorted(unknown)[0]}` "
-                                  f"(options: {', '.join(sorted(rule.options)) or 'none'})")
-            rs.options = dict(opts)
+            checker = getattr(rule, "checked_options", None)
+            if checker is None:  # a custom policy: it has no options
+                if opts:
+                    raise ConfigError(f"{path}: rules.{key}.options: unknown option `{sorted(opts)[0]}` "
+                                      "(options: none)")
+                rs.options = {}
+            else:
+                try:
+                    rs.options = checker(opts)
+                except ValueError as exc:
+                    raise ConfigError(f"{path}: rules.{key}.options: {exc}") from None
         else:
             raise ConfigError(f"{path}: rules.{key} must be off, a severity, or a mapping")
         out[rule.code] = rs

@@ -49,7 +49,7 @@ def _rule_section(r) -> list[str]:
         out += [f"{ruledocs.FIX}{sep}{doc.fix}", ""]
     if r.options:
         out += ["Options:", ""]
-        out += [f"- `{k}`: default `{v!r}`" for k, v in r.options.items()]
+        out += [f"- `{k}` ({o.type}, default `{o.default!r}`): {o.doc}" for k, o in r.options.items()]
         out.append("")
     if doc.examples or doc.no_example is not None:
         out += [doc.examples_markdown(shared_root=SHARED_ROOT), ""]

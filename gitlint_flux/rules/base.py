@@ -8,8 +8,11 @@ checks, why, how to fix it, with a failing and a passing example.
 from __future__ import annotations
 
 import inspect
+import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator
 
+from .. import ruledocs
 from ..model import ERROR, Finding, Problem, Related, RuleInfo, resource_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -19,14 +22,69 @@ DOCS_URL = "https://gitlab.com/gitlint-flux/gitlint-flux/-/blob/main/docs/rules.
 
 REGISTRY: dict[str, type["Rule"]] = {}
 
+_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$")
+DURATION_FIELDS = ("interval", "timeout", "retryInterval")
+
+
+@dataclass(frozen=True)
+class Option:
+    """A rule option: its type, default and one line of documentation.
+
+    Types: ``bool``, ``int``, ``str``, ``list[str]`` (a list of strings), and ``bounds``
+    (kind, or ``*`` for any kind, -> field among ``interval``, ``timeout``,
+    ``retryInterval`` -> a Go duration). A value of another type is a configuration error
+    naming the file, the rule and the option."""
+
+    type: str
+    default: Any
+    doc: str
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` does not fit (None when it does)."""
+        t = self.type
+        if t == "bool":
+            return None if isinstance(value, bool) else f"must be true or false, not {_shown(value)}"
+        if t == "int":
+            return None if isinstance(value, int) and not isinstance(value, bool) else \
+                f"must be an integer, not {_shown(value)}"
+        if t == "str":
+            return None if isinstance(value, str) else f"must be a string, not {_shown(value)}"
+        if t == "list[str]":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                return f"must be a list of strings, not {_shown(value)}"
+            return None
+        if t == "bounds":
+            if not isinstance(value, dict):
+                return f"must be a mapping of kind to {{field: duration}}, not {_shown(value)}"
+            for kind, fields in value.items():
+                if not isinstance(fields, dict):
+                    return f"`{kind}` must be a mapping of field to duration, not {_shown(fields)}"
+                for f, d in fields.items():
+                    if f not in DURATION_FIELDS:
+                        return f"`{kind}.{f}`: unknown field (fields: {', '.join(DURATION_FIELDS)})"
+                    if not isinstance(d, str) or not _DURATION.match(d):
+                        return f"`{kind}.{f}` must be a Go duration such as `1m` or `1h30m`, not {_shown(d)}"
+            return None
+        raise ValueError(f"unknown option type {t!r}")  # pragma: no cover - a rule's own bug
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        return f"the string `{value}`"
+    return f"`{value!r}`" if value is not None else "null"
+
+
+def option_key(name: str) -> str:
+    """Option names are kebab-case, as every configuration key (`allow-pinned`);
+    snake_case (`allow_pinned`) is accepted as the same name."""
+    return str(name).replace("_", "-")
+
 
 class Rule:
     code: ClassVar[str] = ""
     slug: ClassVar[str] = ""
     severity: ClassVar[str] = ERROR
-    options: ClassVar[dict[str, Any]] = {}
-    #: a rule that judges what Flux applies sees only reachable documents
-    applied_only: ClassVar[bool] = False
+    options: ClassVar[dict[str, Option]] = {}
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -37,7 +95,23 @@ class Rule:
 
     def __init__(self, severity: str | None = None, options: dict | None = None):
         self.level = severity or self.severity
-        self.opts = {**self.options, **(options or {})}
+        self.opts = {k: o.default for k, o in self.options.items()}
+        self.opts.update({option_key(k): v for k, v in (options or {}).items()})
+
+    @classmethod
+    def checked_options(cls, options: dict) -> dict:
+        """``options`` with canonical names, or ValueError naming the option at fault."""
+        out = {}
+        for k, v in options.items():
+            key = option_key(k)
+            opt = cls.options.get(key)
+            if opt is None:
+                raise ValueError(f"unknown option `{k}` (options: {', '.join(sorted(cls.options)) or 'none'})")
+            why = opt.problem(v)
+            if why is not None:
+                raise ValueError(f"option `{key}` {why}")
+            out[key] = v
+        return out
 
     # ------------------------------------------------------------------ documentation
 
@@ -47,12 +121,13 @@ class Rule:
 
     @classmethod
     def summary(cls) -> str:
-        return cls.doc().split("\n", 1)[0].strip()
+        """The first paragraph of the docstring, as one line."""
+        return ruledocs.parse(cls.doc()).summary
 
     @classmethod
     def description(cls) -> str:
-        parts = cls.doc().split("\n", 1)
-        return parts[1].strip() if len(parts) > 1 else ""
+        """Everything after the summary (why, fix, options, examples), as Markdown."""
+        return ruledocs.parse(cls.doc()).description()
 
     @classmethod
     def url(cls) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..model import ERROR, WARNING
-from .base import Rule
+from .base import Option, Rule
 
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)(ms|s|m|h))+$")
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
@@ -102,7 +102,7 @@ class PruneEnabled(Rule):
     code = "FLX601"
     slug = "prune-enabled"
     severity = WARNING
-    options = {"allow": []}
+    options = {"allow": Option("list[str]", [], "Kustomizations allowed not to prune, as `name` or `namespace/name`.")}
 
     def check(self, ctx):
         allow = set(self.opts["allow"] or [])
@@ -175,8 +175,8 @@ class IntervalBounds(Rule):
     slug = "interval-bounds"
     severity = WARNING
     options = {
-        "min": {"*": {"interval": "1m"}},
-        "max": {},
+        "min": Option("bounds", {"*": {"interval": "1m"}}, "Minimum durations per kind (`*`: any Flux kind)."),
+        "max": Option("bounds", {}, "Maximum durations per kind (`*`: any Flux kind)."),
     }
 
     def _bound(self, which: str, kind: str, field: str) -> float | None:

@@ -6,7 +6,7 @@ import re
 
 from ..model import WARNING
 from ..transform import apply_images, split_image
-from .base import Rule
+from .base import Option, Rule
 
 _EXACT_SEMVER = re.compile(r"^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
@@ -135,7 +135,7 @@ class OciRefPinned(Rule):
 
     Without `spec.ref`, or with `ref.tag: latest` or a `ref.semver` range, the artifact
     (a Helm chart through `chartRef`, or manifests) changes without a commit. With the
-    option `require_digest` (the `strict` profile), only `ref.digest` passes: tags can be
+    option `require-digest` (the `strict` profile), only `ref.digest` passes: tags can be
     moved.
 
     **Fix:** pin a version tag (`ref.tag: 6.9.2`), or a digest.
@@ -207,7 +207,7 @@ class OciRefPinned(Rule):
     spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     # file: .gitlint-flux.yaml
     rules:
-      oci-ref-pinned: {options: {require_digest: true}}   # as in the strict profile
+      oci-ref-pinned: {options: {require-digest: true}}   # as in the strict profile
     ```
     Passing:
     ```yaml
@@ -232,14 +232,14 @@ class OciRefPinned(Rule):
     spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
     # file: .gitlint-flux.yaml
     rules:
-      oci-ref-pinned: {options: {require_digest: true}}   # as in the strict profile
+      oci-ref-pinned: {options: {require-digest: true}}   # as in the strict profile
     ```
     """
 
     code = "FLX302"
     slug = "oci-ref-pinned"
     severity = WARNING
-    options = {"require_digest": False}
+    options = {"require-digest": Option("bool", False, "Only `ref.digest` passes: tags can be moved.")}
 
     def check(self, ctx):
         for a in ctx.applied(("OCIRepository",)):
@@ -252,7 +252,7 @@ class OciRefPinned(Rule):
                 continue
             if isinstance(ref.get("digest"), str) and ref["digest"]:
                 continue
-            if self.opts["require_digest"]:
+            if self.opts["require-digest"]:
                 yield self.at(a, ("spec", "ref"), "OCIRepository ref is not a digest (tags can be moved)",
                               hint="Pin `ref.digest: sha256:...`.")
                 continue

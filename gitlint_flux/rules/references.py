@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..graph import NOT_APPLIED, is_flux_ks, layer_of, related_for
 from ..model import DANGLING, ERROR, INFO, WARNING, Related, resource_of
-from .base import Rule
+from .base import Option, Rule
 from .context import MemoKey
 
 _SOURCE_EDGES = ("sourceRef", "chartRef", "include")
@@ -900,7 +900,7 @@ class RemoteBase(Rule):
     code = "FLX409"
     slug = "remote-base"
     severity = WARNING
-    options = {"allow_pinned": True}
+    options = {"allow-pinned": Option("bool", True, "Remote bases pinned to a release, tag or commit pass.")}
 
     def check(self, ctx):
         for kb in ctx.graph.kustomization_builds():
@@ -911,7 +911,7 @@ class RemoteBase(Rule):
                 continue
             ctx.current = doc
             flagged = [(path, fp, url) for path, fp, url in kb.remotes
-                       if not (_pinned(url) and self.opts["allow_pinned"])]
+                       if not (_pinned(url) and self.opts["allow-pinned"])]
             if not flagged:
                 continue
             # one finding per kustomization file, at its first such entry
