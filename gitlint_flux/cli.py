@@ -235,11 +235,11 @@ def _lint(args) -> int:
             return 2
         print(f"gitlint-flux: wrote {n} finding(s) to the baseline {args.write_baseline}", file=sys.stderr)
         return 3 if internal else 0
-    out = render(args.format, report, color=_use_color(args))
+    out = render(args.format, report, color=_use_color(args), workspace=_workspace(args.format))
     if args.quiet and args.format == "text":
         out = "".join(out.splitlines(keepends=True)[:-1])
     for fmt, dest in [(None, args.output)] + reports:
-        text = out if fmt is None else render(fmt, report)
+        text = out if fmt is None else render(fmt, report, workspace=_workspace(fmt))
         try:
             _write(text, dest)
         except OSError as exc:
@@ -291,6 +291,15 @@ def _rules() -> int:
     for code, slug, sev, summary in rows:
         print(f"{code}  {slug:<{w}}  {sev:<7}  {summary}")
     return 0
+
+
+def _workspace(fmt: str) -> str | None:
+    """The CI checkout a format's paths are relative to (``$CI_PROJECT_DIR``,
+    ``$GITHUB_WORKSPACE``), read here so that formatters see only the report."""
+    from .report.common import WORKSPACE_VARIABLES
+
+    var = WORKSPACE_VARIABLES.get(fmt)
+    return os.environ.get(var) or None if var else None
 
 
 def _explain(key: str) -> int:

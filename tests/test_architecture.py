@@ -173,3 +173,10 @@ def test_architecture_table_names_every_module_and_its_imports():
 
 def test_core_model_imports_nothing_of_the_project():
     assert {t for t, _ in imports()["gitlint_flux.model"]} == set()
+
+
+def test_formatters_see_only_the_report():
+    """A formatter never reads the environment or the disk: the CLI hands it the workspace."""
+    for path in sorted((PKG / "report").glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        assert "os.environ" not in text and "getenv" not in text and "open(" not in text, path.name

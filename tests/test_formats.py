@@ -206,11 +206,11 @@ def test_codequality_paths_under_ci_project_dir(fleet, tmp_path, monkeypatch):
     report = synthetic()
     report.root = str(tmp_path / "project" / "flux")
     (tmp_path / "project" / "flux").mkdir(parents=True)
-    monkeypatch.setenv("CI_PROJECT_DIR", str(tmp_path / "project"))
-    paths = {i["location"]["path"] for i in json.loads(render("codequality", report))}
+    ws = str(tmp_path / "project")
+    paths = {i["location"]["path"] for i in json.loads(render("codequality", report, workspace=ws))}
     assert paths == {"flux/clusters/a,b:c.yaml", f"flux/{BAD}", "flux/apps/notes.yaml"}
-    monkeypatch.setenv("CI_PROJECT_DIR", str(tmp_path / "project" / "flux"))  # the root itself
-    assert {i["location"]["path"] for i in json.loads(render("codequality", report))} == \
+    ws = str(tmp_path / "project" / "flux")  # the root itself
+    assert {i["location"]["path"] for i in json.loads(render("codequality", report, workspace=ws))} == \
         {"clusters/a,b:c.yaml", BAD, "apps/notes.yaml"}
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model import DANGLING, EXTERNAL, RESOLVED, Applied, Edge, ObjKey, Related
+from ..sops import is_ciphertext, is_encrypted
 from .scopes import Scope
 from .vocab import (
     BOOTSTRAP_SECRETS, HELM_GROUP, IMAGE_GROUP, KUSTOMIZE_GROUP, NOT_APPLIED, NOTIFICATION_GROUP, SOURCE_GROUP, is_flux,
@@ -234,13 +235,13 @@ def data_of(a: Applied) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     if not isinstance(value, dict):
         return out
-    encrypted = isinstance(value.get("sops"), dict)
+    encrypted = is_encrypted(value)
     for section in ("data", "stringData"):
         data = value.get(section)
         if not isinstance(data, dict):
             continue
         for k, v in data.items():
-            if not isinstance(v, str) or encrypted or v.startswith("ENC["):
+            if not isinstance(v, str) or encrypted or is_ciphertext(v):
                 out[str(k)] = None
             elif section == "data" and a.doc.kind == "Secret":
                 try:

@@ -1,7 +1,9 @@
 """Formatters: each turns a ``RunReport`` (and nothing else) into text.
 
-A formatter module has ``render(report, color=False) -> str``; ``FORMATS`` maps the
-``--format`` names to modules, imported only when used.
+A formatter module has ``render(report, color=False, workspace=None) -> str``;
+``workspace`` is the CI checkout its paths are relative to (``common.WORKSPACE_VARIABLES``:
+the caller reads the environment, never the formatter). ``FORMATS`` maps the ``--format``
+names to modules, imported only when used.
 """
 
 from __future__ import annotations
@@ -20,6 +22,6 @@ FORMATS: dict[str, str] = {
 }
 
 
-def render(fmt: str, report: RunReport, color: bool = False) -> str:
+def render(fmt: str, report: RunReport, color: bool = False, workspace: str | None = None) -> str:
     module = importlib.import_module(f"{__name__}.{FORMATS[fmt]}")
-    return module.render(report, color=color)
+    return module.render(report, color=color, workspace=workspace)

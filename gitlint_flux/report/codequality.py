@@ -9,33 +9,20 @@ tells identical findings of one file apart (see ``Finding.compute_fingerprint``)
 Severities: error -> ``major``, warning -> ``minor``, info -> ``info``.
 
 Paths are relative to the project directory: root-relative, prefixed with the root's
-place under ``$CI_PROJECT_DIR`` when the root is a sub-directory of it.  UTF-8, no BOM.
+place under the workspace (``$CI_PROJECT_DIR``, read by the CLI) when the root is a sub-directory of it.  UTF-8, no BOM.
 """
 
 from __future__ import annotations
 
 import json
-import os
 
 from ..model import ERROR, INFO, WARNING, RunReport
+from .common import fingerprint, workspace_path
 
 SEVERITIES = {ERROR: "major", WARNING: "minor", INFO: "info"}
 
 
-def workspace_path(report: RunReport, path: str, env_var: str) -> str:
-    """``path`` (root-relative) relative to the directory named by ``env_var`` (a CI
-    checkout) when the root lies strictly inside it; else unchanged."""
-    base = os.environ.get(env_var)
-    if not base:
-        return path
-    base, root = os.path.realpath(base), os.path.realpath(report.root)
-    if not root.startswith(base.rstrip(os.sep) + os.sep):
-        return path
-    prefix = os.path.relpath(root, base).replace(os.sep, "/")
-    return prefix if path in (".", "") else f"{prefix}/{path}"
-
-
-def as_list(report: RunReport) -> list[dict]:
+def as_list(report: RunReport, workspace: str | None = None) -> list[dict]:
     out = []
     for f in report.iter_sorted():
         issue = {
@@ -45,9 +32,9 @@ def as_list(report: RunReport) -> list[dict]:
             "description": f"{f.rule} {f.message}",
             "categories": ["Bug Risk"],
             "severity": SEVERITIES.get(f.severity, "minor"),
-            "fingerprint": f.fingerprint or f.compute_fingerprint(),
+            "fingerprint": fingerprint(f),
             "location": {
-                "path": workspace_path(report, f.path, "CI_PROJECT_DIR"),
+                "path": workspace_path(report, f.path, workspace),
                 "lines": {"begin": max(1, f.line), "end": max(1, f.line, f.end_line or 0)},
             },
         }
@@ -57,5 +44,5 @@ def as_list(report: RunReport) -> list[dict]:
     return out
 
 
-def render(report: RunReport, color: bool = False) -> str:
-    return json.dumps(as_list(report), indent=2, ensure_ascii=False) + "\n"
+def render(report: RunReport, color: bool = False, workspace: str | None = None) -> str:
+    return json.dumps(as_list(report, workspace), indent=2, ensure_ascii=False) + "\n"

@@ -5,13 +5,14 @@
 ``%``, CR and LF in the message; those and ``:`` and ``,`` in properties.  GitHub
 accepts columns only on a single line, so a region that spans lines is annotated at its
 start; ``endColumn`` is the last column of the region (inclusive).  Paths are relative
-to ``$GITHUB_WORKSPACE`` when the root is a sub-directory of it.
+to the workspace (``$GITHUB_WORKSPACE``, read by the CLI) when the root is a
+sub-directory of it.
 """
 
 from __future__ import annotations
 
 from ..model import ERROR, INFO, WARNING, RunReport
-from .codequality import workspace_path
+from .common import summary_line, workspace_path
 
 COMMANDS = {ERROR: "error", WARNING: "warning", INFO: "notice"}
 
@@ -24,8 +25,8 @@ def escape_property(s: str) -> str:
     return escape_data(s).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotation(report: RunReport, f) -> str:
-    props = [("file", workspace_path(report, f.path, "GITHUB_WORKSPACE")), ("line", str(max(1, f.line))),
+def annotation(report: RunReport, f, workspace: str | None = None) -> str:
+    props = [("file", workspace_path(report, f.path, workspace)), ("line", str(max(1, f.line))),
              ("col", str(max(1, f.column)))]
     if f.end_line == f.line and f.end_column is not None and f.end_column - 1 >= f.column:
         props += [("endLine", str(f.end_line)), ("endColumn", str(f.end_column - 1))]
@@ -35,9 +36,7 @@ def annotation(report: RunReport, f) -> str:
     return f"::{cmd} " + ",".join(f"{k}={escape_property(v)}" for k, v in props) + "::" + escape_data(message)
 
 
-def render(report: RunReport, color: bool = False) -> str:
-    from .text import render as text_render
-
-    lines = [annotation(report, f) for f in report.iter_sorted()]
-    lines.append(text_render(report).splitlines()[-1])  # the summary, as plain log text
+def render(report: RunReport, color: bool = False, workspace: str | None = None) -> str:
+    lines = [annotation(report, f, workspace) for f in report.iter_sorted()]
+    lines.append(summary_line(report))  # as plain log text
     return "\n".join(lines) + "\n"

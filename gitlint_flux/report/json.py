@@ -30,5 +30,5 @@ def as_dict(report: RunReport) -> dict:
     }
 
 
-def render(report: RunReport, color: bool = False) -> str:
+def render(report: RunReport, color: bool = False, workspace: str | None = None) -> str:
     return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"

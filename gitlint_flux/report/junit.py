@@ -15,7 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from ..model import RunReport
-from .codequality import workspace_path
+from .common import workspace_path
 
 CLEAN = "no findings"
 SKIPPED = "not linted"
@@ -29,13 +29,13 @@ def _x(text: str) -> str:
                         text)
 
 
-def render(report: RunReport, color: bool = False) -> str:
+def render(report: RunReport, color: bool = False, workspace: str | None = None) -> str:
     suite = ET.Element("testsuite", name=report.tool_name)
     failures = skipped = tests = 0
     seen: dict[tuple[str, str], int] = {}
     with_findings: set[str] = set()
     for f in report.iter_sorted():
-        path = _x(workspace_path(report, f.path, "CI_PROJECT_DIR"))
+        path = _x(workspace_path(report, f.path, workspace))
         name = _x(f"{f.rule} {f.slug}: {f.message.splitlines()[0] if f.message else ''}")
         n = seen[(path, name)] = seen.get((path, name), 0) + 1
         if n > 1:
@@ -54,13 +54,13 @@ def render(report: RunReport, color: bool = False) -> str:
     for rel in report.files:
         if rel in with_findings:
             continue
-        path = _x(workspace_path(report, rel, "CI_PROJECT_DIR"))
+        path = _x(workspace_path(report, rel, workspace))
         ET.SubElement(suite, "testcase", classname=path, name=CLEAN, file=path, time="0")
         tests += 1
     for s in report.skipped:
         if s.path in with_findings:
             continue
-        path = _x(workspace_path(report, s.path, "CI_PROJECT_DIR"))
+        path = _x(workspace_path(report, s.path, workspace))
         case = ET.SubElement(suite, "testcase", classname=path, name=SKIPPED, file=path, time="0")
         ET.SubElement(case, "skipped", message=_x(s.reason))
         tests += 1

@@ -15,6 +15,7 @@ from pathlib import PurePosixPath, Path
 from urllib.parse import quote
 
 from ..model import ERROR, INFO, WARNING, Finding, RuleInfo, RunReport
+from .common import fingerprint
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -84,7 +85,7 @@ def _result(f: Finding, index: int) -> dict:
         "level": level(f.severity),
         "message": {"text": f.message},
         "locations": [loc],
-        "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint or f.compute_fingerprint()},
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f)},
     }
     if f.related:
         r["relatedLocations"] = [
@@ -135,5 +136,5 @@ def as_dict(report: RunReport) -> dict:
     }
 
 
-def render(report: RunReport, color: bool = False) -> str:
+def render(report: RunReport, color: bool = False, workspace: str | None = None) -> str:
     return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"

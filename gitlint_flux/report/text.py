@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from ..model import ERROR, INFO, WARNING, RunReport
+from .common import summary_line
 
 _COLORS = {ERROR: "\033[31m", WARNING: "\033[33m", INFO: "\033[36m"}
 _RESET = "\033[0m"
 _BOLD = "\033[1m"
 
 
-def render(report: RunReport, color: bool = False) -> str:
+def render(report: RunReport, color: bool = False, workspace: str | None = None) -> str:
     lines = []
     for f in report.iter_sorted():
         sev = f.severity
@@ -20,9 +21,5 @@ def render(report: RunReport, color: bool = False) -> str:
             loc = f"{f.path}:{f.line}:{f.column}:"
         msg = f.message.replace("\n", " ")
         lines.append(f"{loc} {sev} {f.rule} {msg} [{f.slug}]")
-    e, w, i = report.count(ERROR), report.count(WARNING), report.count(INFO)
-    lines.append(
-        f"{len(report.files)} files linted, {len(report.skipped)} skipped, {report.documents} documents: "
-        f"{e} error{'s' if e != 1 else ''}, {w} warning{'s' if w != 1 else ''}, {i} info"
-    )
+    lines.append(summary_line(report))
     return "\n".join(lines) + "\n"

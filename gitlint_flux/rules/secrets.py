@@ -6,16 +6,11 @@ import re
 
 from ..graph import NOT_APPLIED
 from ..model import ERROR, WARNING, Related, resource_of
+from ..sops import is_encrypted
 from .base import Rule
 from .references import config_refs
 
 _PLACEHOLDER = re.compile(r"^\s*(?:\$\{[^}]*\}|op://\S+|ENC\[.*\]|<[^<>]*>|\{\{.*\}\})\s*$", re.S)
-
-
-def is_sops(value) -> bool:
-    """A SOPS-encrypted document: a `sops:` block with its `mac: ENC[...]`."""
-    sops = value.get("sops") if isinstance(value, dict) else None
-    return isinstance(sops, dict) and isinstance(sops.get("mac"), str) and sops["mac"].startswith("ENC[")
 
 
 def _plain(v) -> bool:
@@ -71,7 +66,7 @@ class PlaintextSecret(Rule):
                     continue
                 ctx.current = doc
                 if doc.kind == "Secret" and doc.group == "":
-                    if is_sops(doc.value) or "patch" in role:
+                    if is_encrypted(doc.value) or "patch" in role:
                         continue
                     for field in ("data", "stringData"):
                         data = doc.value.get(field)
@@ -269,7 +264,7 @@ class SopsWithoutDecryption(Rule):
             if scope.name == NOT_APPLIED:
                 continue
             for a in scope.applied:
-                if a.by is None or not is_sops(a.doc.value):
+                if a.by is None or not is_encrypted(a.doc.value):
                     continue
                 for parent in graph.applied_by_doc.get(id(a.by), []):
                     if parent.scope not in (scope.name, graph.scopes[scope.name].parent):

@@ -257,7 +257,8 @@ class Analysis:
         from .catalog import might_be_core
         from .kube import parse_version
         from .meta import check_metadata
-        from .subst import is_sops, make_resolver, substitution_disabled
+        from ..sops import is_encrypted
+        from .subst import make_resolver, substitution_disabled
 
         value = doc.value
         av = doc.api_version
@@ -357,7 +358,7 @@ class Analysis:
             return
 
         self.metadata(doc, kind, group, resolve, partial, check_metadata)
-        root_skip = ("sops",) if is_sops(value) else ()
+        root_skip = ("sops",) if is_encrypted(value) else ()
         seen: set = set()
         # the object as its Kustomization applies it (a parent's `spec.patches` may add what
         # the file lacks): required fields and CEL rules are judged on that

@@ -1,4 +1,4 @@
-"""Flux post-build substitution and SOPS-encrypted documents.
+"""Flux post-build substitution, as the schema stage sees it.
 
 kustomize-controller substitutes ``${VAR}`` (and ``${VAR:=default}``, ``${VAR:-default}``,
 ``${VAR=default}``, ``${VAR-default}``) in everything a Kustomization with
@@ -53,21 +53,6 @@ def make_resolver(variables: dict[str, str]) -> Callable[[str], Any]:
         return OPAQUE if unresolved else out
 
     return resolve
-
-
-def is_sops(value: Any) -> bool:
-    """A SOPS-encrypted document: a top-level ``sops`` mapping with an encrypted ``mac``
-    (or any ``ENC[...]`` value under it)."""
-    if not isinstance(value, dict):
-        return False
-    s = value.get("sops")
-    if not isinstance(s, dict):
-        return False
-    mac = s.get("mac")
-    if isinstance(mac, str) and mac.startswith("ENC["):
-        return True
-    return any(k in s for k in ("lastmodified", "version")) and any(
-        k in s for k in ("age", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault"))
 
 
 def substitution_disabled(value: Any) -> bool:
