@@ -9,7 +9,7 @@ from ..transform import apply_images, split_image
 from .base import Option, Rule
 
 _EXACT_SEMVER = re.compile(r"^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
-_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+_FLUX_VARIABLE = re.compile(r"\$\{[^}]*\}")
 _POD_KINDS = {
     "Pod": ("spec",),
     "Deployment": ("spec", "template", "spec"),
@@ -22,7 +22,7 @@ _POD_KINDS = {
 
 
 def _has_placeholder(value) -> bool:
-    return isinstance(value, str) and bool(_PLACEHOLDER.search(value))
+    return isinstance(value, str) and bool(_FLUX_VARIABLE.search(value))
 
 
 class ChartVersionPinned(Rule):

@@ -10,7 +10,12 @@ from ..sops import is_encrypted
 from .base import Rule
 from .references import config_refs
 
-_PLACEHOLDER = re.compile(r"^\s*(?:\$\{[^}]*\}|op://\S+|ENC\[.*\]|<[^<>]*>|\{\{.*\}\})\s*$", re.S)
+#: values that stand for a secret rather than hold one: a Flux variable, a 1Password
+#: reference (`op://vault/item[/section]/field`, spaces allowed in each part), a
+#: vals reference (`ref+vault://...`, `ref+awssecrets://...`), a bank-vaults webhook
+#: reference (`vault:secret/data/app#key`), a SOPS ciphertext, a `<placeholder>`, a template
+_REFERENCE_VALUE = re.compile(r"^\s*(?:\$\{[^}]*\}|op://[^/\n]+/[^/\n]+(?:/[^/\n]+){1,2}|ref\+[a-z0-9]+://\S+"
+                              r"|vault:[^\s#]+#\S+|ENC\[.*\]|<[^<>]*>|\{\{.*\}\})\s*$", re.S)
 
 
 def _plain(v) -> bool:
@@ -18,7 +23,7 @@ def _plain(v) -> bool:
     if v is None:
         return False
     s = v if isinstance(v, str) else str(v)
-    return bool(s.strip()) and not _PLACEHOLDER.match(s) and "${" not in s
+    return bool(s.strip()) and not _REFERENCE_VALUE.match(s) and "${" not in s
 
 
 class PlaintextSecret(Rule):
