@@ -67,7 +67,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -828,7 +828,7 @@ def substitute_text(text: str, variables: Mapping[str, str], *, strict: bool = F
     """``text`` after envsubst with ``variables`` (raises :class:`SubstitutionError`).
 
     Text-level: no YAML re-typing (see :func:`substitute_object` for values)."""
-    if "$" not in text:
+    if not _needs(text):
         return text
     return _eval(_parse_or_raise(text), _lookup(variables, strict))
 
