@@ -21,6 +21,10 @@ from dataclasses import dataclass, field
 from .ignore import Matcher
 from .load import KUSTOMIZATION_NAMES
 from .model import Document, Problem, Related, SourceFile, YMap, resource_of
+from .patches import (
+    Obj, PatchError, apply_body, copy_shallow, field_get, parse_patch, replace_in, smp_matches, split_api_version,
+    split_field_path, target_matches,
+)
 
 _REMOTE_RE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)")
 
@@ -58,12 +62,21 @@ def is_remote(entry: str) -> bool:
 
 @dataclass(slots=True, eq=False)
 class Built:
-    """A document as a kustomize build emits it (namespace and name after transforms)."""
+    """A document as a kustomize build emits it: namespace, name and value after the
+    build's transforms (patches, labels, replacements), ``value`` None while unchanged."""
 
     doc: Document
     namespace: str
     name: str
     images: tuple = ()  # `images:` overrides of the kustomizations it passed through
+    value: object = None
+
+    @property
+    def current(self):
+        return self.doc.value if self.value is None else self.value
+
+    def with_value(self, value) -> "Built":
+        return Built(self.doc, self.namespace, self.name, self.images, None if value is self.doc.value else value)
 
 
 @dataclass(slots=True)
@@ -85,6 +98,33 @@ class KBuild:
     docs: list[Built] = field(default_factory=list)
     remotes: list[tuple[str, tuple, str]] = field(default_factory=list)  # (file, path, url)
     ok: bool = True
+    #: the build holds parts not rendered here (remote bases, helmCharts, plugins, missing
+    #: resources, empty placeholder files): a patch target may be among them
+    opaque: bool = False
+    #: the top-level build this one is part of (a Component's build is part of its
+    #: includer's), and whether that build is a Flux Kustomization's (with what it adds)
+    top: str = ""
+    overlay: bool = False
+    component: bool = False
+
+
+@dataclass(eq=False)
+class FluxOverlay:
+    """What kustomize-controller adds to the kustomization it builds for a Flux
+    Kustomization (it edits the one in ``spec.path``, or generates one): ``spec.components``
+    after the kustomization's own, ``spec.patches`` after its own patches,
+    ``spec.targetNamespace`` as its ``namespace``, ``spec.commonMetadata`` as labels and
+    annotations. (``spec.images`` are carried on each object; post-build substitution
+    runs on the build's output.)"""
+
+    owner: Document  # the Flux Kustomization
+    components: list = field(default_factory=list)  # (entry, field path)
+    patches: bool = False  # spec.patches present
+    #: the entries of spec.patches written in the Kustomization's own file (None: all are)
+    own_patches: list | None = None
+    target_namespace: str | None = None
+    labels: dict = field(default_factory=dict)
+    annotations: dict = field(default_factory=dict)
 
 
 def _norm(base_dir: str, entry: str) -> str:
@@ -107,6 +147,11 @@ class Resolver:
         self._in_progress: list[str] = []
         self._flux_builds: dict[tuple, list[Built]] = {}
         self._problem_keys: set[tuple] = set()
+        #: problems of patch matching, per (top-level build, built with a Flux overlay):
+        #: kept by ``finish`` only for builds that are what a cluster gets
+        self._deferred: dict[tuple[str, bool], list[Problem]] = {}
+        self._overlay_dirs: set[str] = set()  # built by a Flux Kustomization that adds to them
+        self._used_plain: set[str] = set()  # built as they are (a resource, a plain Flux path)
         self._dir_cache: dict[str, bool] = {}
         self._root_prefix = root.rstrip(os.sep) + os.sep
         # dir -> kustomization file of that dir
@@ -126,6 +171,21 @@ class Resolver:
         if key not in self._problem_keys:
             self._problem_keys.add(key)
             self.problems.append(p)
+
+    def defer(self, kb: KBuild, p: Problem) -> None:
+        self._deferred.setdefault((kb.top, kb.overlay), []).append(p)
+
+    def finish(self) -> None:
+        """Keep the patch-matching problems of the builds clusters get: a Flux
+        Kustomization's build of its path (with its components and patches), and a
+        kustomization built as it is (a resource of another, a Flux path without
+        additions, or one nothing uses). A directory only ever built with a Flux
+        Kustomization's additions is not judged without them."""
+        for (top, overlay), problems in sorted(self._deferred.items(), key=lambda kv: kv[0]):
+            if overlay or top not in self._overlay_dirs or top in self._used_plain:
+                for p in problems:
+                    self._problem(p)
+        self._deferred.clear()
 
     def _role(self, rel: str, role: str) -> None:
         self.roles.setdefault(rel, set()).add(role)
@@ -202,7 +262,7 @@ class Resolver:
                 name = namespace
             if (prefix or suffix) and kind != "CustomResourceDefinition":
                 name = f"{prefix}{name}{suffix}"
-            out.append(Built(b.doc, ns, name, b.images + images))
+            out.append(Built(b.doc, ns, name, b.images + images, b.value))
         return out
 
     # ------------------------------------------------------------------ kustomize
@@ -255,14 +315,27 @@ class Resolver:
                 return doc
         return None
 
-    def _build_kfile(self, d: str, sf: SourceFile) -> KBuild:
-        kb = KBuild(d, sf)
+    def _build_kfile(self, d: str, sf: SourceFile, overlay: FluxOverlay | None = None) -> KBuild:
+        kdoc = self._kdoc(sf)
+        component = kdoc is not None and kdoc.value.get("kind") == "Component"
+        kb = KBuild(d, sf, top=d, overlay=overlay is not None, component=component)
+        if overlay is not None:
+            self._overlay_dirs.add(d)
+        kb.docs = self._accumulate(d, sf, [], kb, overlay)
+        return kb
+
+    def _accumulate(self, d: str, sf: SourceFile, acc: list[Built], kb: KBuild,
+                    overlay: FluxOverlay | None = None) -> list[Built]:
+        """kustomize's ``accumulateTarget`` for the kustomization (or Component) in ``d``:
+        its resources are added to ``acc`` (empty for a kustomization, the including
+        kustomization's objects for a Component), then its components, then its
+        generators, then its transformers run over all of them in kustomize's order."""
         self._role(sf.path, "kustomization")
         doc = self._kdoc(sf)
         if doc is None:
-            return kb
+            return acc
         k = doc.value
-        built: list[Built] = []
+        built: list[Built] = list(acc)
 
         def entries(key):
             v = k.get(key)
@@ -277,34 +350,31 @@ class Resolver:
                 e = e.strip()
                 if is_remote(e):
                     kb.remotes.append((sf.path, (key, i), e))
+                    kb.opaque = True
                     continue
                 target = self.check_path(doc, (key, i), d, e, "resource", "resource")
                 if target is None:
+                    kb.opaque = True  # what it would have added is unknown
                     continue
-                built.extend(self._resource(target, doc, (key, i)))
-        for i, e in entries("components"):
-            if not isinstance(e, str):
-                continue
+                sub, opaque = self._resource(target, doc, (key, i))
+                built.extend(sub)
+                kb.opaque = kb.opaque or opaque
+        components = [(doc, ("components", i), e) for i, e in entries("components") if isinstance(e, str)]
+        if overlay is not None:
+            components += [(overlay.owner, fp, e) for e, fp in overlay.components]
+        for owner, fp, e in components:
             if is_remote(e):
-                kb.remotes.append((sf.path, ("components", i), e))
+                kb.remotes.append((owner.path, fp, e))
+                kb.opaque = True
                 continue
-            target = self.check_path(doc, ("components", i), d, e, "component", "component")
-            if target is not None:
-                sub = self.build(target, (doc, ("components", i)))
-                if sub is not None:
-                    built.extend(sub.docs)
+            target = self.check_path(owner, fp, d, e, "component", "component")
+            if target is None:
+                kb.opaque = True
+                continue
+            built = self._component(target, built, kb, (owner, fp))
         for i, e in entries("crds"):
             if isinstance(e, str):
                 self.check_path(doc, ("crds", i), d, e, "crd", "CRD file")
-        for i, e in entries("patches"):
-            if isinstance(e, dict) and isinstance(e.get("path"), str):
-                self.check_path(doc, ("patches", i, "path"), d, e["path"], "patch", "patch")
-        for i, e in entries("patchesStrategicMerge"):
-            if isinstance(e, str) and "\n" not in e and ":" not in e.split("/")[0]:
-                self.check_path(doc, ("patchesStrategicMerge", i), d, e.strip(), "patch", "patch")
-        for i, e in entries("patchesJson6902"):
-            if isinstance(e, dict) and isinstance(e.get("path"), str):
-                self.check_path(doc, ("patchesJson6902", i, "path"), d, e["path"], "patch", "patch")
         renamed_refs: set[str] = set()  # kinds whose references this build rewrites
         for i, e in entries("configurations"):
             if isinstance(e, str):
@@ -316,25 +386,63 @@ class Resolver:
                 if isinstance(e, str) and "\n" not in e:
                     if is_remote(e):
                         kb.remotes.append((sf.path, (key, i), e))
+                        kb.opaque = True
                         continue
                     self.check_path(doc, (key, i), d, e.strip(), "plugin", f"{key[:-1]} file")
-        for i, e in entries("replacements"):
-            if isinstance(e, dict) and isinstance(e.get("path"), str):
-                self.check_path(doc, ("replacements", i, "path"), d, e["path"], "config", "replacement file")
+                    kb.opaque = True  # a plugin's output is not rendered here
         openapi = k.get("openapi")
         if isinstance(openapi, dict) and isinstance(openapi.get("path"), str):
             self.check_path(doc, ("openapi", "path"), d, openapi["path"], "config", "OpenAPI schema file")
         for i, e in entries("helmCharts"):
+            kb.opaque = True  # kustomize renders the chart: its objects are not known here
             if isinstance(e, dict) and isinstance(e.get("valuesFile"), str) and not is_remote(e["valuesFile"]):
                 self.check_path(doc, ("helmCharts", i, "valuesFile"), d, e["valuesFile"], "values", "Helm values file")
-        built.extend(self._generators(doc, k, d, renamed_refs))
+        built.extend(self._generators(doc, k, d, renamed_refs, kb))
 
+        # the transformers, in kustomize's order (api/krusty: builtin transformer order)
+        patcher = KustomizePatcher(self, doc, d, kb)
+        built = patcher.strategic_merge(built)
+        built = patcher.patches(built)
         ns = k.get("namespace") if isinstance(k.get("namespace"), str) else None
+        if overlay is not None:
+            built = self._flux_patches(built, overlay, d, kb)
+            ns = overlay.target_namespace or ns
         prefix = k.get("namePrefix") if isinstance(k.get("namePrefix"), str) else ""
         suffix = k.get("nameSuffix") if isinstance(k.get("nameSuffix"), str) else ""
+        built = self.transform(built, ns, prefix, suffix)
+        built = patcher.labels(built)
+        if overlay is not None:
+            built = add_metadata(built, overlay.labels, overlay.annotations)
+        built = patcher.json6902(built)
         images = images_of(k.get("images"))
-        kb.docs = self.transform(built, ns, prefix, suffix, images)
-        return kb
+        if images:
+            built = [Built(b.doc, b.namespace, b.name, b.images + images, b.value) for b in built]
+        built = patcher.replacements(built)
+        return built
+
+    def _component(self, target: str, built: list[Built], kb: KBuild, via: tuple) -> list[Built]:
+        """A Component applied to what the including kustomization has accumulated."""
+        sf = self.kfiles.get(target)
+        if sf is None:
+            self.build(target, via)  # reports the missing kustomization file
+            kb.opaque = True
+            return built
+        if target in self._in_progress:
+            owner, fp = via
+            loc = owner.loc(*fp) if isinstance(owner, Document) else None
+            cycle = " -> ".join(self._in_progress[self._in_progress.index(target):] + [target])
+            self._problem(Problem("kustomize-cycle", owner.path, loc.line if loc else 1, loc.column if loc else 1,
+                                  f"kustomization cycle: {cycle}", hint="Remove one of the references."))
+            return built
+        self._in_progress.append(target)
+        try:
+            ckb = KBuild(target, sf, top=kb.top, overlay=kb.overlay, component=True)
+            out = self._accumulate(target, sf, built, ckb)
+        finally:
+            self._in_progress.pop()
+        kb.remotes.extend(ckb.remotes)
+        kb.opaque = kb.opaque or ckb.opaque
+        return out
 
     def _name_references(self, rel: str) -> set[str]:
         """Kinds that a kustomize ``configurations`` file declares ``nameReference``s
@@ -348,7 +456,8 @@ class Resolver:
                     out.add(r["kind"])
         return out
 
-    def _generators(self, doc: Document, k: dict, d: str, renamed_refs: set[str] = frozenset()) -> list[Built]:
+    def _generators(self, doc: Document, k: dict, d: str, renamed_refs: set[str] = frozenset(),
+                    kb: KBuild | None = None) -> list[Built]:
         out = []
         opts = k.get("generatorOptions") if isinstance(k.get("generatorOptions"), dict) else {}
         no_hash_default = bool(opts.get("disableNameSuffixHash"))
@@ -365,7 +474,12 @@ class Resolver:
                         for j, f in enumerate(fl):
                             if isinstance(f, str):
                                 off = f.index("=") + 1 if fkey == "files" and "=" in f else 0
-                                self.check_path(doc, (key, i, fkey, j), d, f[off:].strip(), "generator",
+                                entry = f[off:].strip()
+                                if is_remote(entry):  # kustomize fetches it: it can change without a commit
+                                    if kb is not None:
+                                        kb.remotes.append((doc.path, (key, i, fkey, j), entry))
+                                    continue
+                                self.check_path(doc, (key, i, fkey, j), d, entry, "generator",
                                                 f"{kind} generator input", offset=off)
                 if isinstance(g.get("env"), str):
                     self.check_path(doc, (key, i, "env"), d, g["env"], "generator", f"{kind} generator input")
@@ -382,23 +496,76 @@ class Resolver:
                 value["apiVersion"] = "v1"
                 value["kind"] = kind
                 value["metadata"] = meta
+                data = self._generator_data(g, d)
+                if data:
+                    value["data"] = data
+                # generatorOptions' labels and annotations, then the generator's own options'
+                for key in ("labels", "annotations"):
+                    extra = {}
+                    for src in (opts, gopts):
+                        if isinstance(src.get(key), dict):
+                            extra.update({str(a): "" if b is None else str(b) for a, b in src[key].items()})
+                    if extra:
+                        m = YMap(meta.line, meta.col)
+                        m.update(extra)
+                        meta[key] = m
                 gdoc = Document(doc.path, doc.index, value, meta.line, meta.col,
                                 origin="generator", name_hash=not no_hash)
                 self.generated.append(gdoc)
                 out.append(Built(gdoc, meta.get("namespace", ""), name))
         return out
 
-    def _resource(self, target: str, owner: Document, fp: tuple) -> list[Built]:
-        """Documents of a resource entry: a file's objects, or a directory's build."""
+    def _generator_data(self, g: dict, d: str) -> YMap:
+        """The data keys a generator produces (``literals``, ``files``, ``envs``), with
+        their values where the repository holds them as text (YAML files it read, literal
+        values); None where the value is not known here."""
+        data = YMap(1, 1)
+        lits = g.get("literals")
+        for lit in lits if isinstance(lits, list) else ():
+            if isinstance(lit, str) and "=" in lit:
+                k, _, v = lit.partition("=")
+                data[k.strip()] = v.strip().strip("'\"")
+        fl = g.get("files")
+        for f in fl if isinstance(fl, list) else ():
+            if not isinstance(f, str):
+                continue
+            key, eq, path = f.partition("=")
+            if not eq:
+                key, path = f.rpartition("/")[2], f
+            rel = _norm(d, path.strip())
+            sf = self.files.get(rel)
+            data[key.strip()] = sf.text if sf is not None and sf.text is not None else None
+        envs = g.get("envs") if isinstance(g.get("envs"), list) else ([g["env"]] if isinstance(g.get("env"), str) else [])
+        for e in envs:
+            if not isinstance(e, str) or is_remote(e):
+                continue
+            try:
+                with open(self.abspath(_norm(d, e.strip())), encoding="utf-8", errors="replace") as fh:
+                    text = fh.read(1024 * 1024) if self.contained(_norm(d, e.strip())) else ""
+            except OSError:
+                continue
+            for line in text.splitlines():
+                line = line.strip()
+                if line and not line.startswith("#") and "=" in line:
+                    k, _, v = line.partition("=")
+                    data[k.strip()] = v.strip()
+        return data
+
+    def _resource(self, target: str, owner: Document, fp: tuple) -> tuple[list[Built], bool]:
+        """Documents of a resource entry (a file's objects, or a directory's build), and
+        whether it may hold objects not rendered here."""
         if os.path.isdir(self.abspath(target)):
+            self._used_plain.add(target)
             sub = self.build(target, (owner, fp))
-            return list(sub.docs) if sub is not None else []
+            return (list(sub.docs), sub.opaque) if sub is not None else ([], True)
         sf = self.files.get(target)
         self._role(target, "resource")
         if sf is None:
             # exists, but is not a YAML file we list (e.g. *.json): nothing to index
-            return []
-        return self._file_objects(sf, owner, fp)
+            return [], True
+        objs = self._file_objects(sf, owner, fp)
+        # a file without objects (a placeholder, such as an uncommitted gotk-components.yaml)
+        return objs, not objs
 
     def _file_objects(self, sf: SourceFile, owner: Document | None, fp: tuple) -> list[Built]:
         out = []
@@ -431,24 +598,46 @@ class Resolver:
 
     # ------------------------------------------------------------------ Flux
 
-    def flux_build(self, path: str, ks: Document, matcher: Matcher | None, components: list[tuple[str, tuple]]) -> list[Built]:
-        """Documents a Flux Kustomization applies from ``path`` (root-relative)."""
-        key = (path, id(matcher), tuple(c for c, _ in components))
+    def flux_build(self, path: str, ks: Document, matcher: Matcher | None,
+                   overlay: FluxOverlay | None = None) -> list[Built]:
+        """Documents a Flux Kustomization applies from ``path`` (root-relative), built as
+        kustomize-controller builds them (``overlay``: what the Kustomization adds)."""
+        key = (path, id(matcher), id(overlay.owner) if overlay is not None else None)
         if key in self._flux_builds:
             return self._flux_builds[key]
         if path in self.kfiles or (path == "" and "" in self.kfiles):
-            kb = self.build(path, (ks, ("spec", "path")))
-            built = list(kb.docs) if kb is not None else []
+            if overlay is not None:
+                self._in_progress.append(path)
+                try:
+                    built = self._build_kfile(path, self.kfiles[path], overlay).docs
+                finally:
+                    self._in_progress.pop()
+            else:
+                self._used_plain.add(path)
+                kb = self.build(path, (ks, ("spec", "path")))
+                built = list(kb.docs) if kb is not None else []
         else:
+            # the kustomization kustomize-controller generates: every manifest of the path,
+            # then what the Flux Kustomization adds
             built = self._generated(path, ks, matcher)
-        for comp, fp in components:
-            target = self.check_path(ks, fp, path, comp, "component", "component")
-            if target is not None:
-                sub = self.build(target, (ks, fp))
-                if sub is not None:
-                    built.extend(sub.docs)
+            if overlay is not None:
+                kb = KBuild(path, None, top=path, overlay=True)
+                self._overlay_dirs.add(path)
+                for e, fp in overlay.components:
+                    target = self.check_path(ks, fp, path, e, "component", "component")
+                    if target is not None:
+                        built = self._component(target, built, kb, (ks, fp))
+                built = self._flux_patches(built, overlay, path, kb)
+                built = self.transform(built, overlay.target_namespace, "", "")
+                built = add_metadata(built, overlay.labels, overlay.annotations)
         self._flux_builds[key] = built
         return built
+
+    def _flux_patches(self, built: list[Built], overlay: FluxOverlay, d: str, kb: KBuild) -> list[Built]:
+        if not overlay.patches:
+            return built
+        return KustomizePatcher(self, overlay.owner, d, kb, base=("spec",),
+                                own_entries=overlay.own_patches).patches(built)
 
     def _generated(self, path: str, ks: Document, matcher: Matcher | None) -> list[Built]:
         out: list[Built] = []
@@ -498,3 +687,297 @@ class Resolver:
                     continue
                 out.extend(self._file_objects(sf, ks, ("spec", "path")))
         return out
+
+
+# --------------------------------------------------------------------------- transformers
+
+
+def add_metadata(built: list[Built], labels: dict, annotations: dict) -> list[Built]:
+    """Labels and annotations added to every object's metadata (kustomize's label and
+    annotation transformers; Flux's ``commonMetadata``)."""
+    if not labels and not annotations:
+        return built
+    out = []
+    for b in built:
+        value = b.current
+        if not isinstance(value, dict):
+            out.append(b)
+            continue
+        value = copy_shallow(value)
+        meta = copy_shallow(value.get("metadata")) if isinstance(value.get("metadata"), dict) else YMap(
+            b.doc.line, b.doc.column)
+        for key, extra in (("labels", labels), ("annotations", annotations)):
+            if extra:
+                cur = copy_shallow(meta.get(key)) if isinstance(meta.get(key), dict) else YMap(meta.line, meta.col)
+                cur.update(extra)
+                meta[key] = cur
+        value["metadata"] = meta
+        out.append(b.with_value(value))
+    return out
+
+
+class KustomizePatcher:
+    """The patch, label and replacement transformers of one kustomization (or Component),
+    applied to the objects it has accumulated; failures become problems at the entry."""
+
+    def __init__(self, resolver: "Resolver", doc: Document, d: str, kb: KBuild, base: tuple = (),
+                 own_entries: list | None = None):
+        self.r, self.doc, self.d, self.kb, self.base = resolver, doc, d, kb, base
+        self.own_entries = own_entries
+        k = doc.value
+        for step in base:
+            k = k.get(step) if isinstance(k, dict) else None
+        self.k = k if isinstance(k, dict) else {}
+
+    # ---------------------------------------------------------------- helpers
+
+    def _entries(self, key: str):
+        v = self.k.get(key)
+        if isinstance(v, list):
+            yield from enumerate(v)
+
+    def _obj(self, b: Built) -> Obj:
+        value = b.current
+        group, version = split_api_version(value.get("apiVersion") if isinstance(value, dict) else None)
+        kind = value.get("kind") if isinstance(value, dict) and isinstance(value.get("kind"), str) else ""
+        return Obj(value, kind, b.name, b.namespace, group, version, orig_name=b.doc.name,
+                   orig_namespace=b.doc.namespace, cluster_scoped=kind in self.r.cluster_kinds)
+
+    def _problem(self, kind: str, fp: tuple, message: str, hint: str, related=None) -> None:
+        loc = self.doc.loc(*(self.base + fp))
+        self.r.defer(self.kb, Problem(kind, self.doc.path, loc.line, loc.column, message, hint=hint,
+                                      end_line=loc.end_line, end_column=loc.end_column, related=related or []))
+
+    def _bodies(self, entry, fp: tuple, inline_key: str, path_key: str) -> list | None:
+        """The patch documents of an entry (inline text, or the file it names)."""
+        if isinstance(entry, str):  # patchesStrategicMerge: a path or an inline patch
+            if "\n" in entry or ":" in entry.split("/")[0]:
+                return self._inline(entry, fp)
+            target = self.r.check_path(self.doc, self.base + fp, self.d, entry.strip(), "patch", "patch")
+            return self._file(target)
+        if not isinstance(entry, dict):
+            return None
+        if isinstance(entry.get(inline_key), str):
+            return self._inline(entry[inline_key], fp + (inline_key,))
+        if isinstance(entry.get(path_key), str):
+            target = self.r.check_path(self.doc, self.base + fp + (path_key,), self.d, entry[path_key], "patch", "patch")
+            return self._file(target)
+        return None
+
+    def _inline(self, text: str, fp: tuple) -> list | None:
+        bodies, error = parse_patch(text)
+        if error is not None:
+            self._problem("patch-failed", fp, f"the patch is not valid YAML: {error}", "Fix the patch's YAML.")
+            return None
+        return bodies
+
+    def _file(self, target: str | None) -> list | None:
+        if target is None:
+            return None
+        sf = self.r.files.get(target)
+        if sf is None or sf.skip_reason is not None or any(p.kind == "syntax" for p in sf.problems):
+            return None  # unreadable or broken: reported as such
+        return [d.value for d in sf.documents if d.value is not None]
+
+    def _own(self, fp: tuple) -> bool:
+        """The entry is written in this document (not added by a parent Kustomization's
+        patches, which give every child the same entries whether they match or not)."""
+        if self.own_entries is None:
+            return True
+        entry = self.k.get(fp[0])
+        entry = entry[fp[1]] if isinstance(entry, list) and len(fp) > 1 and fp[1] < len(entry) else None
+        return any(entry is e for e in self.own_entries)
+
+    def _related(self, b: Built, message: str) -> list[Related]:
+        return [Related(b.doc.path, b.doc.line, b.doc.column, message)]
+
+    def _apply(self, built: list[Built], body, fp: tuple, target, what: str) -> list[Built]:
+        """One patch document with a target (or, for a strategic-merge patch, its own id)."""
+        if isinstance(body, dict) and body.get("$patch") == "delete" and target is None:
+            pass  # a deletion patch: applied below like any other (the object is dropped)
+        if target is None and not isinstance(body, dict):
+            self._problem("patch-failed", fp, f"a JSON 6902 {what} needs a `target`",
+                          "Add `target:` naming the objects to patch.")
+            return built
+        out = []
+        matched = 0
+        for b in built:
+            obj = self._obj(b)
+            try:
+                hit = target_matches(target, obj) if target is not None else smp_matches(body, obj)
+            except PatchError as exc:
+                if getattr(exc, "unsupported", False):
+                    return built  # a pattern not evaluable here: leave the build as it is
+                self._problem("patch-failed", fp + ("target",), f"{what}: {exc}", "Fix the target.")
+                return built
+            if not hit:
+                out.append(b)
+                continue
+            matched += 1
+            try:
+                value = apply_body(obj.value, body, target is not None)
+            except PatchError as exc:
+                self._problem("patch-failed", fp, f"{what} fails on {obj.kind} `{b.name}`: {exc}",
+                              "Fix the patch so that it applies to the object, or narrow its target.",
+                              self._related(b, "the patched object"))
+                out.append(b)
+                continue
+            if value is None:
+                continue  # `$patch: delete`: kustomize drops the object
+            out.append(b.with_value(value))
+        if matched == 0 and not self.kb.opaque:
+            if target is None:
+                meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+                self._problem("patch-failed", fp,
+                              f"{what} for {body.get('kind')} `{meta.get('name')}` matches no object of this build; "
+                              "kustomize fails (no matches for the patch's id)",
+                              "Fix the patch's apiVersion, kind and name, or add a `target`.")
+            elif not self.kb.component and self._own(fp):
+                # a Component is a mixin: its targeted patches need not match every includer
+                self._problem("patch-no-match", fp + ("target",),
+                              f"{what}'s target matches no object of this build; kustomize skips it",
+                              "Fix the target, or remove the patch.")
+        elif matched > 1 and target is None:
+            self._problem("patch-failed", fp, f"{what} matches {matched} objects; kustomize fails (multiple matches "
+                          "for the patch's id)", "Add a `target` (or a namespace) that selects one object.")
+            return built
+        return out
+
+    # ---------------------------------------------------------------- the transformers
+
+    def strategic_merge(self, built: list[Built]) -> list[Built]:
+        for i, e in self._entries("patchesStrategicMerge"):
+            for body in self._bodies(e, ("patchesStrategicMerge", i), "", "") or ():
+                if isinstance(body, dict):
+                    built = self._apply(built, body, ("patchesStrategicMerge", i), None, "strategic-merge patch")
+        return built
+
+    def patches(self, built: list[Built]) -> list[Built]:
+        for i, e in self._entries("patches"):
+            if not isinstance(e, dict):
+                continue
+            target = e.get("target") if isinstance(e.get("target"), dict) else None
+            for body in self._bodies(e, ("patches", i), "patch", "path") or ():
+                built = self._apply(built, body, ("patches", i), target, "patch")
+        return built
+
+    def json6902(self, built: list[Built]) -> list[Built]:
+        for i, e in self._entries("patchesJson6902"):
+            if not isinstance(e, dict):
+                continue
+            target = e.get("target") if isinstance(e.get("target"), dict) else None
+            if target is None:
+                self._problem("patch-failed", ("patchesJson6902", i), "a patchesJson6902 entry needs a `target`",
+                              "Add `target:` naming the object to patch.")
+                continue
+            for body in self._bodies(e, ("patchesJson6902", i), "patch", "path") or ():
+                if isinstance(body, list):
+                    built = self._apply(built, body, ("patchesJson6902", i), target, "JSON 6902 patch")
+        return built
+
+    def labels(self, built: list[Built]) -> list[Built]:
+        """``commonLabels``, ``labels`` and ``commonAnnotations`` on every object's metadata."""
+        add_labels: dict = {}
+        common = self.k.get("commonLabels")
+        if isinstance(common, dict):
+            add_labels.update({str(a): "" if b is None else str(b) for a, b in common.items()})
+        for _i, e in self._entries("labels"):
+            pairs = e.get("pairs") if isinstance(e, dict) else None
+            if isinstance(pairs, dict):
+                add_labels.update({str(a): "" if b is None else str(b) for a, b in pairs.items()})
+        annotations = self.k.get("commonAnnotations")
+        add_annotations = {str(a): "" if b is None else str(b) for a, b in annotations.items()} \
+            if isinstance(annotations, dict) else {}
+        return add_metadata(built, add_labels, add_annotations)
+
+    def replacements(self, built: list[Built]) -> list[Built]:
+        for i, e in self._entries("replacements"):
+            fp = ("replacements", i)
+            specs = [e]
+            if isinstance(e, dict) and isinstance(e.get("path"), str):
+                target = self.r.check_path(self.doc, self.base + fp + ("path",), self.d, e["path"], "config", "replacement file")
+                docs = self._file(target)
+                if docs is None:
+                    continue
+                specs = [x for d in docs for x in (d if isinstance(d, list) else [d])]
+            for spec in specs:
+                if isinstance(spec, dict) and isinstance(spec.get("source"), dict):
+                    built = self._replacement(built, spec, fp)
+        return built
+
+    def _select(self, built: list[Built], sel: dict) -> list[int]:
+        target = {k: v for k, v in sel.items() if k in ("group", "version", "kind", "name", "namespace",
+                                                        "labelSelector", "annotationSelector")}
+        out = []
+        for n, b in enumerate(built):
+            try:
+                if target_matches(target, self._obj(b)):
+                    out.append(n)
+            except PatchError:
+                return []
+        return out
+
+    def _replacement(self, built: list[Built], spec: dict, fp: tuple) -> list[Built]:
+        source = spec["source"]
+        hits = self._select(built, source)
+        what = "replacement source " + "/".join(str(source.get(k)) for k in ("kind", "name") if source.get(k))
+        if not hits:
+            if not self.kb.opaque:
+                self._problem("replacement-failed", fp + ("source",), f"{what} selects no object; kustomize fails",
+                              "Fix the source's kind and name.")
+            return built
+        if len(hits) > 1:
+            self._problem("replacement-failed", fp + ("source",), f"{what} selects {len(hits)} objects; kustomize "
+                          "fails (multiple matches)", "Narrow the source with a namespace or more fields.")
+            return built
+        src = built[hits[0]]
+        field_path = source.get("fieldPath") if isinstance(source.get("fieldPath"), str) else "metadata.name"
+        found, value = field_get(src.current, split_field_path(field_path))
+        if field_path == "metadata.name":
+            found, value = True, src.name
+        elif field_path == "metadata.namespace":
+            found, value = True, src.namespace
+        if not found:
+            self._problem("replacement-failed", fp + ("source",), f"{what} has no `{field_path}`; kustomize fails",
+                          "Fix the source's fieldPath.", self._related(src, "the source object"))
+            return built
+        if value is None and src.doc.origin == "generator":
+            return built  # generated from a file whose content is not known here
+        options = source.get("options") if isinstance(source.get("options"), dict) else {}
+        if options.get("delimiter") and isinstance(value, str):
+            parts = value.split(options["delimiter"])
+            idx = options.get("index") if isinstance(options.get("index"), int) else 0
+            value = parts[idx] if 0 <= idx < len(parts) else value
+        targets = spec.get("targets") if isinstance(spec.get("targets"), list) else []
+        for j, t in enumerate(targets):
+            if not isinstance(t, dict) or not isinstance(t.get("select"), dict):
+                continue
+            chosen = set(self._select(built, t["select"]))
+            for rej in t.get("reject") if isinstance(t.get("reject"), list) else ():
+                if isinstance(rej, dict):
+                    chosen -= set(self._select(built, rej))
+            topts = t.get("options") if isinstance(t.get("options"), dict) else {}
+            paths = [p for p in (t.get("fieldPaths") if isinstance(t.get("fieldPaths"), list) else ["metadata.name"])
+                     if isinstance(p, str)]
+            for n in sorted(chosen):
+                b = built[n]
+                current = b.current
+                for path in paths:
+                    steps = split_field_path(path)
+                    if any("*" in s for s in steps):
+                        continue  # wildcard paths: not evaluated here
+                    try:
+                        current = replace_in(current, steps, value, topts, bool(topts.get("create")))
+                    except PatchError as exc:
+                        self._problem("replacement-failed", fp + ("targets", j),
+                                      f"replacement target {b.doc.kind} `{b.name}` has no `{path}` ({exc}); kustomize "
+                                      "fails", "Add the field, or set `options.create: true`.",
+                                      self._related(b, "the target object"))
+                        break
+                if path in ("metadata.name",) and isinstance(value, str):
+                    built[n] = Built(b.doc, b.namespace, value, b.images, None if current is b.doc.value else current)
+                elif path == "metadata.namespace" and isinstance(value, str):
+                    built[n] = Built(b.doc, value, b.name, b.images, None if current is b.doc.value else current)
+                else:
+                    built[n] = b.with_value(current)
+        return built

@@ -320,10 +320,17 @@ class Applied:
     #: the value is not known, e.g. encrypted); None when it has no postBuild
     variables: dict | None = None
     variables_complete: bool = True  # every substituteFrom source was found in the repository
+    #: the value kustomize builds, before post-build substitution (None: the document's own)
+    built: Any = None
 
     @property
     def value(self) -> Any:
         return self.doc.value if self.effective is None else self.effective
+
+    @property
+    def built_value(self) -> Any:
+        """The object as kustomize builds it, before post-build substitution."""
+        return self.doc.value if self.built is None else self.built
 
     @property
     def spec(self) -> dict:

@@ -21,7 +21,12 @@ from .model import YMap, YSeq
 
 
 class PatchError(Exception):
-    """A patch that fails the build (kustomize's reason in the message)."""
+    """A patch that fails the build (kustomize's reason in the message); ``unsupported``:
+    a target this module cannot evaluate (no finding, the patch is left out)."""
+
+    def __init__(self, message: str, unsupported: bool = False):
+        super().__init__(message)
+        self.unsupported = unsupported
 
 
 # --------------------------------------------------------------------------- values
@@ -243,6 +248,9 @@ class Obj:
     namespace: str
     group: str = ""
     version: str = ""
+    orig_name: str = ""
+    orig_namespace: str = ""
+    cluster_scoped: bool = False
 
     @property
     def labels(self) -> dict:
@@ -274,11 +282,14 @@ def target_matches(target: Any, obj: Obj) -> bool:
 
     if not isinstance(target, dict):
         return True
+    names = (obj.name, obj.orig_name) if obj.orig_name and obj.orig_name != obj.name else obj.name
+    namespaces = (obj.namespace, obj.orig_namespace) if obj.orig_namespace != obj.namespace else obj.namespace
     try:
-        return match(target, group=obj.group, version=obj.version, kind=obj.kind, name=obj.name,
-                     namespace=obj.namespace, labels=obj.labels, annotations=obj.annotations)
+        return match(target, group=obj.group, version=obj.version, kind=obj.kind, name=names,
+                     namespace=namespaces, labels=obj.labels, annotations=obj.annotations,
+                     cluster_scoped=obj.cluster_scoped)
     except SelectorError as exc:
-        raise PatchError(f"invalid target: {exc}") from None
+        raise PatchError(f"invalid target: {exc.message}", unsupported=exc.unsupported) from None
 
 
 def smp_matches(body: dict, obj: Obj) -> bool:
@@ -317,6 +328,7 @@ def field_get(value: Any, path: list[str]) -> tuple[bool, Any]:
     """(found, value) at a kustomize field path (``spec.path``, ``a.[name=x].b``, ``a.0``)."""
     node = value
     for step in path:
+        step = _bracket_key(step)
         m = re.fullmatch(r"\[([^=\]]+)=([^\]]*)\]", step)
         if m and isinstance(node, list):
             node = next((x for x in node if isinstance(x, dict) and str(x.get(m.group(1))) == m.group(2)), None)
@@ -338,7 +350,7 @@ def field_set(value: Any, path: list[str], new: Any, create: bool) -> Any:
     missing and ``create`` is off, or the path cannot be created."""
     if not path:
         return new
-    step, rest = path[0], path[1:]
+    step, rest = _bracket_key(path[0]), path[1:]
     m = re.fullmatch(r"\[([^=\]]+)=([^\]]*)\]", step)
     if isinstance(value, list):
         out = copy_shallow(value)
@@ -362,6 +374,14 @@ def field_set(value: Any, path: list[str], new: Any, create: bool) -> Any:
     else:
         raise PatchError(f"`{step}` does not exist")
     return out
+
+
+def _bracket_key(step: str) -> str:
+    """``[config.toml]`` (a key with dots, kustomize's bracket form) -> ``config.toml``;
+    ``[name=x]`` (a list item selector) stays as it is."""
+    if step.startswith("[") and step.endswith("]") and "=" not in step:
+        return step[1:-1]
+    return step
 
 
 def split_field_path(path: str) -> list[str]:

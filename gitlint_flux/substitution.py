@@ -1254,12 +1254,26 @@ def _needs(s: str) -> bool:
     return "$" in s and ("${" in s or "$$" in s)
 
 
-def substitute_object(value: Any, variables: Mapping[str, str], *, strict: bool = False) -> Any:
+def substitute_object(value: Any, variables: Mapping[str, str], *, strict: bool = False,
+                      unknown: Iterable[str] = (), keep_unset: bool = False) -> Any:
     """``value`` (a parsed object) as kustomize-controller's substitution leaves it: every
     string substituted and re-typed as the YAML round trip does (module docstring). Raises
     :class:`SubstitutionError` with ``path`` set; returns ``value`` itself when nothing
-    changes, and same-type copies of only the containers that change."""
+    changes, and same-type copies of only the containers that change.
+
+    For a picture that is not complete: a string that uses a variable of ``unknown``
+    (defined, value not known, such as encrypted data) or, with ``keep_unset``, a variable
+    ``variables`` does not hold (it may come from a source outside the repository), is left
+    as written, so that later stages see an unresolved ``${...}`` rather than a guess."""
     lookup = _lookup(variables, strict)
+    if unknown or keep_unset:
+        unknown = frozenset(unknown)
+        plain = lookup
+
+        def lookup(name, op, offset, end):  # noqa: F811 - the guarded form
+            if name in unknown or (keep_unset and name not in variables and not _is_default_op(op)):
+                raise _Unresolved()
+            return plain(name, op, offset, end)
     return _walk(value, lookup, ())
 
 
@@ -1272,6 +1286,8 @@ def _walk(node: Any, lookup, path: tuple) -> Any:
         except SubstitutionError as e:
             e.path = path
             raise
+        except _Unresolved:
+            return node
         return v if changed else node
     if isinstance(node, dict):
         items = []
@@ -1284,6 +1300,8 @@ def _walk(node: Any, lookup, path: tuple) -> Any:
                 except SubstitutionError as e:
                     e.path = path + (k,)
                     raise
+                except _Unresolved:
+                    sk, ch = k, False
                 if ch:
                     nk, renamed = sk, True
             nv = _walk(v, lookup, path + (k,))

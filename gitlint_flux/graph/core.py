@@ -120,6 +120,7 @@ class Graph(RootFinder, Walker, References):
         # one fails `kustomize build` wherever it is used
         for d in sorted(self.resolver.kfiles):
             self.resolver.build(d)
+        self.resolver.finish()
         self.resolve_edges()
         self.problems.extend(self.resolver.problems)
         return self

@@ -156,7 +156,7 @@ class RootFinder:
             rel_dir = "" if rel == "." else rel
             if not self.resolver.contained(rel) or not os.path.isdir(self.resolver.abspath(rel_dir)):
                 continue
-            for b in self.resolver.flux_build(rel_dir, ks, self._matcher(None), []):
+            for b in self.resolver.flux_build(rel_dir, ks, self._matcher(None)):
                 if b.doc is not ks:
                     applied_by_other.add(id(b.doc))
         for ks in kss:

@@ -11,13 +11,92 @@ from __future__ import annotations
 import os
 import posixpath
 from collections import deque
+from dataclasses import dataclass
 
-from ..kustomize import images_of
+from ..kustomize import FluxOverlay, images_of
 from ..model import Applied, Document, Problem, resource_of
-from ..transform import apply_flux_patches, substitute, substitute_text, substitution_disabled
+from ..substitution import SubstitutionError, is_disabled, substitute_object, substitution_runs
 from .refs import data_of, scalar_text
 from .scopes import LocalSource, Scope
 from .vocab import SOURCE_GROUP, git_ref, is_flux_ks, list_field as _list, norm_url
+
+
+@dataclass(slots=True)
+class Substitution:
+    """Post-build substitution for what one Flux Kustomization applies: whether it runs,
+    and the variables (name -> value; None: defined, value unknown, e.g. encrypted)."""
+
+    runs: bool
+    variables: dict
+    known: dict  # the variables whose values are known
+    complete: bool  # every non-optional substituteFrom source is in the repository
+
+    def apply(self, value):
+        """The object substituted as far as the repository tells: a string that needs a
+        variable whose value is unknown (or, when a source is outside the repository, one
+        that is not defined here) is left as written; an expression Flux cannot parse
+        leaves the object as built (the reconcile fails: a rule reports it)."""
+        unknown = [k for k, v in self.variables.items() if v is None]
+        try:
+            return substitute_object(value, self.known, unknown=unknown, keep_unset=not self.complete)
+        except SubstitutionError:
+            return value
+
+    def text(self, text: str) -> str:
+        """A name or namespace substituted; left as written when it needs an unknown value."""
+        out = self.apply(text)
+        return out if isinstance(out, str) else text
+
+
+def external_secret_keys(es: Applied) -> tuple[dict, bool]:
+    """The keys of the Secret an ExternalSecret creates (values None: fetched at run time,
+    or the literal of a template entry without ``{{``), and whether that is all of them:
+    a template's ``data`` alone (external-secrets' default ``mergePolicy: Replace``), else
+    ``spec.data[].secretKey`` — ``dataFrom`` brings keys not known here."""
+    spec = es.spec
+    target = spec.get("target") if isinstance(spec.get("target"), dict) else {}
+    template = target.get("template") if isinstance(target.get("template"), dict) else None
+    out: dict = {}
+    if template is not None and isinstance(template.get("data"), dict):
+        for k, v in template["data"].items():
+            out[str(k)] = v if isinstance(v, str) and "{{" not in v else None
+        if template.get("mergePolicy") != "Merge":
+            return out, not template.get("templateFrom")
+    for item in _list(spec.get("data")):
+        if isinstance(item, dict) and isinstance(item.get("secretKey"), str):
+            out.setdefault(item["secretKey"], None)
+    return out, not spec.get("dataFrom") and not (template or {}).get("templateFrom")
+
+
+def flux_overlay(ks: Applied) -> FluxOverlay | None:
+    """What a Flux Kustomization adds to its build (as applied: a parent's patches may
+    have changed its spec)."""
+    spec = ks.spec
+    comps = [(c, ("spec", "components", i)) for i, c in enumerate(_list(spec.get("components"))) if isinstance(c, str)]
+    patches = bool(_list(spec.get("patches")))
+    tns = spec.get("targetNamespace") if isinstance(spec.get("targetNamespace"), str) and spec.get(
+        "targetNamespace") else None
+    cm = spec.get("commonMetadata") if isinstance(spec.get("commonMetadata"), dict) else {}
+    labels = {str(k): str(v) for k, v in cm.get("labels").items()} if isinstance(cm.get("labels"), dict) else {}
+    annotations = {str(k): str(v) for k, v in cm.get("annotations").items()} if isinstance(
+        cm.get("annotations"), dict) else {}
+    if not (comps or patches or tns or labels or annotations):
+        return None
+    own = None
+    if ks.effective is not None:  # a parent's patches changed the spec: which entries are the file's own
+        own_spec = ks.doc.spec
+        own = [e for e in _list(own_spec.get("patches"))] if isinstance(own_spec, dict) else []
+    return FluxOverlay(_as_doc(ks), comps, patches, own_patches=own, target_namespace=tns, labels=labels,
+                       annotations=annotations)
+
+
+def _as_doc(ks: Applied) -> Document:
+    """The Kustomization's document, with its spec as applied (a parent's patches), so
+    that the overlay reads what the controller reads and locates problems in its file."""
+    if ks.effective is None:
+        return ks.doc
+    d = ks.doc
+    return Document(d.path, d.index, ks.effective, d.line, d.column, item=d.item, origin=d.origin)
 
 
 class Walker:
@@ -133,40 +212,43 @@ class Walker:
             self._path_missing(doc, path, rel_dir)
             return []
         self.ks_paths[id(doc)] = rel_dir
-        comps = []
-        cl = spec.get("components")
-        if isinstance(cl, list):
-            comps = [(c, ("spec", "components", i)) for i, c in enumerate(cl) if isinstance(c, str)]
-        built = self.resolver.flux_build(rel_dir, doc, src.matcher, comps)
-        target_ns = spec.get("targetNamespace") if isinstance(spec.get("targetNamespace"), str) else None
+        built = self.resolver.flux_build(rel_dir, doc, src.matcher, flux_overlay(ks))
         tscope = self._scope_for(scope, ks)
-        patches = spec.get("patches") if isinstance(spec.get("patches"), list) else None
         flux_images = images_of(spec.get("images"))
-        variables, complete = self._variables(scope, ks)
+        subst = self._substitution(scope, ks)
         out = []
         for b in built:
             cluster = self.is_cluster_scoped(b.doc.kind)
-            ns = b.namespace
-            if target_ns and not cluster:
-                ns = target_ns
-            name = b.name
-            value = b.doc.value
-            if patches:
-                value = apply_flux_patches(value, patches, ns, name)
-            if variables is not None and not substitution_disabled(value):
-                value = substitute(value, {k: v for k, v in variables.items() if v is not None})
+            ns, name, value = b.namespace, b.name, b.current
+            if subst.runs and not is_disabled(value):
+                value = subst.apply(value)
                 if "$" in name:
-                    name = substitute_text(name, {k: v for k, v in variables.items() if v is not None})
+                    name = subst.text(name)
                 if "$" in ns:
-                    ns = substitute_text(ns, {k: v for k, v in variables.items() if v is not None})
+                    ns = subst.text(ns)
             if not ns and not cluster:
                 ns = "default"
             a = Applied(b.doc, ns, name, tscope.name, doc,
                         effective=None if value is b.doc.value else value,
-                        images=b.images + flux_images, variables=variables, variables_complete=complete)
+                        images=b.images + flux_images,
+                        variables=subst.variables if subst.runs else None,
+                        variables_complete=subst.complete, built=b.value)
             self._register(tscope, a)
             out.append(a)
         return out
+
+    def _substitution(self, scope: Scope, ks: Applied) -> "Substitution":
+        """Whether and with what kustomize-controller substitutes in what ``ks`` applies."""
+        pb = ks.spec.get("postBuild")
+        variables, complete = self._variables(scope, ks)
+        if variables is None:
+            return Substitution(False, {}, {}, True)
+        # unknown values (encrypted data) still count as defined
+        runs = substitution_runs(pb, {k: v if v is not None else "" for k, v in variables.items()})
+        if not complete and not runs:
+            runs = True  # a substituteFrom source outside the repository may define variables
+        known = {k: v for k, v in variables.items() if v is not None}
+        return Substitution(runs, variables, known, complete)
 
     def _variables(self, scope: Scope, ks: Applied) -> tuple[dict | None, bool]:
         """Post-build variables of a Kustomization: inline ``substitute`` and the
@@ -181,6 +263,13 @@ class Walker:
                 continue
             kind = ref.get("kind") if ref.get("kind") in ("ConfigMap", "Secret") else "ConfigMap"
             hits = scope.find(kind, ks.namespace, ref["name"])
+            if not hits and kind == "Secret":
+                es = self._external_secret(scope, ks.namespace, ref["name"])
+                if es is not None:
+                    data, known = external_secret_keys(es)
+                    out.update(data)
+                    complete = complete and known
+                    continue
             if not hits:
                 if not ref.get("optional"):
                     complete = False
@@ -191,6 +280,15 @@ class Walker:
             for k, v in inline.items():
                 out[str(k)] = None if v is None else (v if isinstance(v, str) else scalar_text(v))
         return out, complete
+
+    def _external_secret(self, scope: Scope, namespace: str, name: str) -> Applied | None:
+        """The ExternalSecret of the cluster that creates Secret ``namespace/name``."""
+        for a in scope.of_kind("ExternalSecret"):
+            target = a.spec.get("target")
+            tname = target.get("name") if isinstance(target, dict) else None
+            if a.namespace == namespace and (tname or a.name) == name:
+                return a
+        return None
 
     def _path_missing(self, doc: Document, path: str, rel: str) -> None:
         loc = doc.loc("spec", "path")

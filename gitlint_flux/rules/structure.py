@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import INFO
+from ..model import INFO, WARNING
 from .base import ProblemRule, Rule
 
 
@@ -113,6 +113,170 @@ class KustomizeCycle(ProblemRule):
     code = "FLX103"
     slug = "kustomize-cycle"
     problem_kinds = ("kustomize-cycle",)
+
+
+class PatchFailed(ProblemRule):
+    """A kustomize patch that fails the build.
+
+    kustomize stops, and Flux applies nothing of the Kustomization, when a strategic-merge
+    patch without a `target` matches no object of the build (its apiVersion, kind and name
+    select the object) or more than one, when a JSON 6902 operation cannot apply to a
+    matched object (`replace` or `remove` of a field that does not exist, an index out of
+    range, a failed `test`), when a JSON 6902 patch has no `target`, or when a target's
+    regular expression or label selector is invalid. Patches in a kustomization, in a
+    Component it includes and in a Flux Kustomization's `spec.patches` are all applied as
+    kustomize applies them.
+
+    **Fix:** correct the patch (its kind and name, the operation's path), or give it a
+    `target` that selects the objects to patch.
+
+    Failing:
+    ```yaml
+    # file: app/kustomization.yaml
+    resources: [deployment.yaml]
+    patches:
+      - patch: |
+          - op: replace
+            path: /spec/replicas
+            value: 3
+        target: {kind: Deployment, name: podinfo}
+    # file: app/deployment.yaml
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: podinfo}
+    spec:
+      selector: {matchLabels: {app: podinfo}}
+      template:
+        metadata: {labels: {app: podinfo}}
+        spec:
+          containers: [{name: podinfo, image: "ghcr.io/stefanprodan/podinfo:6.9.2"}]
+    ```
+    Passing:
+    ```yaml
+    # file: app/kustomization.yaml
+    resources: [deployment.yaml]
+    patches:
+      - patch: |
+          - op: add
+            path: /spec/replicas
+            value: 3
+        target: {kind: Deployment, name: podinfo}
+    # file: app/deployment.yaml
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: podinfo}
+    spec:
+      selector: {matchLabels: {app: podinfo}}
+      template:
+        metadata: {labels: {app: podinfo}}
+        spec:
+          containers: [{name: podinfo, image: "ghcr.io/stefanprodan/podinfo:6.9.2"}]
+    ```
+    """
+
+    code = "FLX108"
+    slug = "patch-failed"
+    problem_kinds = ("patch-failed",)
+
+
+class PatchNoMatch(ProblemRule):
+    """A patch whose `target` selects no object of the build.
+
+    kustomize skips a targeted patch that matches nothing, so the build succeeds, but the
+    change you wrote is not made: usually a renamed object, a wrong kind or a label
+    selector that no longer matches. The target is compared with the objects as they are
+    at the point of the build where the patch runs (labels that a later transformer of the
+    same kustomization adds are not seen). Not reported when the build holds parts that
+    are not rendered here (remote bases, `helmCharts`, plugins), where the target may be.
+
+    **Fix:** correct the target, or remove the patch.
+
+    Failing:
+    ```yaml
+    # file: app/kustomization.yaml
+    resources: [configmap.yaml]
+    patches:
+      - patch: |
+          - op: add
+            path: /data/color
+            value: blue
+        target: {kind: ConfigMap, name: podinfo-config}
+    # file: app/configmap.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo}
+    data: {size: small}
+    ```
+    Passing:
+    ```yaml
+    # file: app/kustomization.yaml
+    resources: [configmap.yaml]
+    patches:
+      - patch: |
+          - op: add
+            path: /data/color
+            value: blue
+        target: {kind: ConfigMap, name: podinfo}
+    # file: app/configmap.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: podinfo}
+    data: {size: small}
+    ```
+    """
+
+    code = "FLX109"
+    slug = "patch-no-match"
+    severity = WARNING
+    problem_kinds = ("patch-no-match",)
+
+
+class ReplacementFailed(ProblemRule):
+    """A kustomize `replacements` entry that fails the build.
+
+    kustomize stops when a replacement's `source` selects no object or more than one, when
+    the source object lacks the `fieldPath`, or when a selected target lacks a field path
+    and the target does not set `options.create: true`. A target selector that matches
+    nothing is skipped without error.
+
+    **Fix:** correct the source's selector or field path, or add `options: {create: true}`
+    to the target.
+
+    Failing:
+    ```yaml
+    # file: app/kustomization.yaml
+    resources: [configmap.yaml]
+    replacements:
+      - source: {kind: ConfigMap, name: settings, fieldPath: data.domain}
+        targets:
+          - select: {kind: ConfigMap, name: settings}
+            fieldPaths: [data.host]
+    # file: app/configmap.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: settings}
+    data: {host: localhost}
+    ```
+    Passing:
+    ```yaml
+    # file: app/kustomization.yaml
+    resources: [configmap.yaml]
+    replacements:
+      - source: {kind: ConfigMap, name: settings, fieldPath: data.domain}
+        targets:
+          - select: {kind: ConfigMap, name: settings}
+            fieldPaths: [data.host]
+    # file: app/configmap.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: settings}
+    data: {host: localhost, domain: example.com}
+    ```
+    """
+
+    code = "FLX110"
+    slug = "replacement-failed"
+    problem_kinds = ("replacement-failed",)
 
 
 class NotAManifest(ProblemRule):
