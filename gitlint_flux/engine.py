@@ -412,7 +412,7 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
         from .cache import Cache, key_of
 
         t = time.perf_counter()
-        cache = Cache(opts.cache_dir)
+        cache = Cache(opts.cache_dir, max_size=prep.config.cache_max_size)
         run_key, racy = _run_key(prep, opts, paths)
         hit = cache.get("runs", run_key)
         if hit is not None and not _racy_clean(prep, hit[3]):
