@@ -211,14 +211,17 @@ def _types():
         shared: bool
 
     class Files(msgspec.Struct, array_like=True, gc=False, frozen=True):
+        """Each file's structure stays encoded (``Raw``, a view of the bytes) until it is
+        decoded and built, one at a time: never the whole tree's structures at once."""
         version: int
-        files: dict[str, File]
+        files: dict[str, msgspec.Raw]
 
     ns = type("Types", (), {})
     ns.msgspec = msgspec
     ns.Map, ns.Seq, ns.Str, ns.Doc, ns.File, ns.Files = Map, Seq, Str, Doc, File, Files
     ns.encoder = msgspec.msgpack.Encoder()
     ns.decoder = msgspec.msgpack.Decoder(Files)
+    ns.file_decoder = msgspec.msgpack.Decoder(File)
     _msgspec = ns
     return ns
 
@@ -383,8 +386,10 @@ def decode_files(data: bytes) -> dict:
     if top.version != FORMAT:
         raise CodecError("file entry: another format")
     Map, Seq = t.Map, t.Seq
+    decode_file = t.file_decoder.decode
     out = {}
-    for rel, f in top.files.items():
+    for rel, raw in top.files.items():
+        f = decode_file(raw)
         built: list = []
         app = built.append
         for n in f.nodes:
