@@ -258,7 +258,7 @@ class Cache:
         encode, _decode, code = CODECS[kind]
         try:
             payload = encode(value)
-        except (CodecError, TypeError, ValueError, OverflowError, RecursionError):
+        except (CodecError, TypeError, ValueError, OverflowError, RecursionError, ImportError):
             return
         header = MAGIC + bytes((FORMAT,)) + code + code_stamp().encode() + bytes((32 if self._mac_key else 0,))
         mac = self._mac(header, payload) if self._mac_key is not None else b""
