@@ -8,7 +8,7 @@ import sys
 
 from . import __version__
 
-COMMANDS = ("lint", "graph", "rules", "explain")
+COMMANDS = ("lint", "graph", "rules", "explain", "cache")
 FORMAT_NAMES = ("text", "json", "sarif", "codequality", "junit", "github")
 FAIL_LEVELS = ("error", "warning", "info", "never")
 
@@ -67,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("rules", help="list the rules")
     ex = sub.add_parser("explain", help="print a rule's documentation")
     ex.add_argument("rule", metavar="CODE|SLUG")
+
+    cache = sub.add_parser("cache", help="show or clear the cache (`cache info`, `cache clean`)")
+    cache.add_argument("action", choices=("info", "clean"),
+                       help="info: location, size and entries; clean: remove every entry")
+    cache.add_argument("--cache-dir", metavar="DIR",
+                       help="cache directory (default: $XDG_CACHE_HOME/gitlint-flux or ~/.cache/gitlint-flux)")
+    cache.add_argument("--format", default="text", choices=("text", "json"))
     return p
 
 
@@ -132,6 +139,8 @@ def _main(argv: list[str], exits_after: bool = False) -> int:
             return _explain(args.rule)
         if args.command == "graph":
             return _graph(args)
+        if args.command == "cache":
+            return _cache(args)
         return _lint(args)
     except BrokenPipeError:
         return 0
@@ -281,6 +290,41 @@ def _graph(args) -> int:
         return 2
     _write(FORMATS[args.format](graph), args.output)
     return 0
+
+
+def _cache(args) -> int:
+    """`cache info` and `cache clean`: the directory `lint` would use, with the cap the
+    environment gives (a repository's `cache-max-size` applies when it is linted)."""
+    import json
+
+    from .cache import Cache
+
+    cache = Cache(args.cache_dir)
+    if args.action == "clean":
+        n, size = cache.clean()
+        if args.format == "json":
+            _write(json.dumps({"location": cache.dir, "removed": n, "bytes": size}) + "\n", None)
+        else:
+            _write(f"removed {n} entr{'y' if n == 1 else 'ies'} ({_size(size)}) from {cache.dir}\n", None)
+        return 0
+    info = cache.info()
+    if args.format == "json":
+        _write(json.dumps(info, sort_keys=True) + "\n", None)
+        return 0
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(info["kinds"].items()))
+    _write(f"location: {info['location']}{'' if info['exists'] else ' (not created yet)'}\n"
+           f"size:     {_size(info['size'])} of {_size(info['max_size'])} (least recently used entries "
+           f"are removed beyond it)\n"
+           f"entries:  {info['entries']}{f' ({kinds})' if kinds else ''}\n", None)
+    return 0
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} bytes"  # pragma: no cover
 
 
 def _rules() -> int:

@@ -31,6 +31,7 @@ KNOWN_KEYS = {
     "schema-order": "precedence of schema sources",
     "kubernetes-version": "Kubernetes version of the core schemas",
     "strict-schemas": "a kind without schema is an error, not info",
+    "cache-max-size": "cap of the cache directory: bytes, or a size such as 256MB (default: 256MB)",
 }
 PROFILES = ("recommended", "strict")
 PROFILE_KEYS = {"extends", "rules"}
@@ -83,6 +84,7 @@ class Config:
     schema_order: list[str] | None = None
     kubernetes_version: str | None = None
     strict_schemas: bool = False
+    cache_max_size: int | None = None  # None: GITLINT_FLUX_CACHE_MAX_SIZE, else 256 MB
 
     def excluded(self, rel: str) -> bool:
         return any(glob_match(g, rel) for g in self.exclude)
@@ -210,6 +212,13 @@ def parse_config(path: str, data: object) -> Config:
     if not isinstance(ss, bool):
         raise ConfigError(f"{path}: `strict-schemas` must be true or false")
     cfg.strict_schemas = ss
+    if data.get("cache-max-size") is not None:
+        from .cache import parse_size
+
+        cfg.cache_max_size = parse_size(data["cache-max-size"])
+        if cfg.cache_max_size is None:
+            raise ConfigError(f"{path}: `cache-max-size` must be a positive number of bytes or a size such as "
+                              "256MB (to turn the cache off: --no-cache or GITLINT_FLUX_NO_CACHE=1)")
     return cfg
 
 

@@ -135,7 +135,7 @@ class RunStore:
 
         self.prep, self.opts, self.stats = prep, opts, stats
         t = time.perf_counter()
-        self.cache = Cache(opts.cache_dir)
+        self.cache = Cache(opts.cache_dir, max_size=prep.config.cache_max_size)
         self.key, self.racy = run_key(prep, opts, paths)
         self.files_key = files_key(prep.root)
         self.files_pending = False

@@ -229,29 +229,33 @@ def test_run_key_does_not_depend_on_the_clock_and_a_racy_rewrite_is_caught(tree,
 
 
 def test_files_with_aliases_are_cached_with_their_sharing(tree, tmp_path):
-    """The file cache is pickled without a memo, except for files whose documents share
-    a mapping through a YAML alias: those keep it (an alias bomb under the budget must not
-    be written out once per reference), and a cached run reads both back."""
-    import pickle
-
-    from gitlint_flux.cache import MAGIC
+    """Files whose documents share a value through a YAML alias go to their own entry,
+    which writes each shared container and long string once (an alias bomb under the
+    budget must not be written out once per reference), and a cached run reads both back
+    with the sharing intact."""
+    from gitlint_flux.cache import Cache, key_of
 
     (tree / "apps/kustomization.yaml").write_text("resources:\n  - a.yaml\n  - b.yaml\n  - c.yaml\n  - s.yaml\n")
     (tree / "apps/c.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: &l\n    app: c\n"
         "  annotations: *l\ndata:\n  k: v\n")
-    # an alias to a long scalar: without the memo it would be written once per alias
+    # an alias to a long scalar: without sharing it would be written once per alias
     big = "x" * 100_000
     (tree / "apps/s.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: s\ndata:\n  a: &s " + big + "\n"
         + "".join(f"  k{i}: *s\n" for i in range(200)))
     cache = tmp_path / "cache"
     cold, _, out1 = lint_stats(tree, cache)
-    entries = {p.parent.parent.name: pickle.loads(p.read_bytes()[len(MAGIC):])[1]
-               for p in cache.glob("files*/*/*")}
+    c = Cache(str(cache))
+    files_key = key_of("files", os.path.realpath(tree))
+    entries = {kind: c.get(kind, files_key) for kind in ("files", "files-shared")}
     assert set(entries["files-shared"]) == {"apps/c.yaml", "apps/s.yaml"}
     assert "apps/a.yaml" in entries["files"] and "apps/c.yaml" not in entries["files"]
     assert sum(p.stat().st_size for p in cache.glob("files*/*/*")) < 1_000_000
+    (cm,) = entries["files-shared"]["apps/c.yaml"][1]
+    assert cm.value["metadata"]["labels"] is cm.value["metadata"]["annotations"]
+    (sm,) = entries["files-shared"]["apps/s.yaml"][1]
+    assert all(sm.value["data"][f"k{i}"] is sm.value["data"]["a"] for i in range(200))
     (tree / "apps/a.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a2\n")
     one, _, out2 = lint_stats(tree, cache)
     assert one["parsed"] == 1 and one["from cache"] == 6
