@@ -763,7 +763,7 @@ def _render(rs: Mapping, providers: list, r: Rendering) -> None:
                 prev = seen.get(k)
                 if prev is not None and prev != sname:
                     b.problem(f'duplicate resource {_fmt_key(o.object)} in step "{sname}", already defined in step "{prev}"',
-                              o.origin, "error", "duplicate", input=o.input)
+                              o.origin, "error", "duplicate", inp=o.input)
                     continue
                 seen[k] = sname
                 built.append(o)
