@@ -343,12 +343,6 @@ class GoFunc:
     wants_ctx: bool = False
 
 
-def F(*params, variadic=None, ctx=False):
-    def deco(fn):
-        return GoFunc(fn, tuple(params), variadic, ctx)
-    return deco
-
-
 _KIND_TYPES = {"string": "string", "int": "int", "float": "float64", "bool": "bool",
                "map": "map[string]interface {}", "any": "interface {}"}
 
@@ -647,7 +641,7 @@ def _analyze(s: str) -> dict:
                     block_ind = True
             if ch == "#" and preceded_ws:
                 flow_ind = block_ind = True
-        if not _printable(ch) or (not ch.isascii() and False):
+        if not _printable(ch):
             special = True
         if ch in "\r\n\x85\u2028\u2029":
             line_breaks = True
@@ -1621,13 +1615,10 @@ def _go_expand(repl: str, m: re.Match) -> str:
             i += 1 + len(name)
         try:
             g = m.group(int(name)) if name.isdigit() else m.group(name)
-        except (IndexError, error_types):
+        except (IndexError, KeyError, re.error):
             g = ""
         out.append(g or "")
     return "".join(out)
-
-
-error_types = (re.error, KeyError)
 
 
 SPRIG_FUNCS: dict[str, GoFunc] = _sprig()
@@ -2421,6 +2412,8 @@ def _number(t: _Tok, p: _Parser) -> _Const:
     end = t.pos + len(t.val)
     if t.typ == "char":
         ch = _unquote(t.val, p, t.pos)
+        if len(ch) != 1:
+            p.err(f"malformed character constant: {t.val}", t.pos)
         return _Const(t.pos, end, ord(ch), t.val, True, ord(ch), float(ord(ch)))
     s = t.val
     if s.endswith("i"):

@@ -40,7 +40,6 @@ block scalar's first content line minus one to get a file line.
 
 from __future__ import annotations
 
-import copy
 import math
 import zlib
 from dataclasses import dataclass, field
@@ -265,7 +264,8 @@ def _label(values: Mapping, prefix: str) -> str:
     for k, v in values.items():
         if k in ("provider",) or isinstance(v, (dict, list)):
             continue
-        parts.append(f"{k}={gt.go_sprint(v)}")
+        sv = " ".join(gt.go_sprint(v).split())
+        parts.append(f"{k}={sv if len(sv) <= 24 else sv[:21] + '...'}")
         if len(parts) == 3:
             break
     s = prefix + (" " + " ".join(parts) if parts else "")
@@ -532,15 +532,18 @@ class _Builder:
             return []
         out = []
         for inp in (inputs or [None]):
-            rendered = self.execute(t, inp, origin, paths)
+            trace: list = []
+            rendered = self.execute(t, inp, origin, paths, trace)
             if rendered is None:
                 continue
             try:
                 docs = load_rendered_yaml(rendered, first_only=True)
             except _YamlError as e:
+                # the rendered line -> the template line (and value) that produced it
+                line = gt.line_col(text, gt.source_offset(trace, _offset_of_line(rendered, e.line)))[0]
                 o = Origin(origin.field, idx, None, origin.step, origin.step_index,
-                           tuple(paths[e.line - 1]) if 0 < e.line <= len(paths) else ())
-                self.problem(f"failed to read object: {e.message}", o, "error", "yaml", e.line, 0, inp)
+                           tuple(paths[line - 1]) if 0 < line <= len(paths) else ())
+                self.problem(f"failed to read object: {e.message}", o, "error", "yaml", line, 0, inp)
                 continue
             obj = docs[0][1] if docs else None
             if not self.check_object(obj, origin, inp):

@@ -63,6 +63,8 @@ OUTPUT_ROWS = [
     # Go: with sets dot; else when empty
     ("<< with .x >><< . >><< else >>none<< end >>", {"x": "v"}, "v"),
     ("<< with .x >><< . >><< else >>none<< end >>", {"x": ""}, "none"),
+    # Go 1.23: "else with" chains like "else if"
+    ("<< with .a >>a<< else with .b >><< . >><< else >>c<< end >>", {"a": "", "b": "B"}, "B"),
     # Go: define / template / block
     ('<< define "t" >>T<< . >><< end >><< template "t" 5 >>', None, "T5"),
     ('<< block "b" . >>B<< end >>', None, "B"),

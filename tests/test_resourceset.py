@@ -592,6 +592,21 @@ def test_missing_input_is_an_error_at_its_path():
     assert names(r) == [("OCIRepository", "apps", "app1-team1")]
 
 
+def test_multiline_input_in_plain_scalar_breaks_the_yaml():
+    # source: the rendered text is read back as YAML, so a value with a line break breaks it
+    r = rs.render({"metadata": {"name": "s"}, "spec": {"inputs": [{"v": "a\nb"}], "resources": [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
+         "data": {"a": "<< inputs.v >>", "b": "<< inputs.v | quote >>"}}]}}, [])
+    assert r.failed and not r.objects
+    p = r.problems[0]
+    assert (p.kind, p.origin.field, p.origin.index) == ("yaml", "resources", 0)
+    assert p.origin.path[0] == "data" and p.input.label == "ResourceSet s inputs[0] v=a b"
+    # quoting keeps it one value
+    r = rs.render({"metadata": {"name": "s"}, "spec": {"inputs": [{"v": "a\nb"}], "resources": [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"b": "<< inputs.v | quote >>"}}]}}, [])
+    assert r.objects[0].object["data"] == {"b": "a\nb"}
+
+
 def test_template_error_at_its_line():
     text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: << inputs.name | upper >>\n  labels:\n    x: << index inputs >>\ndata:\n  a: << if >>\n"
     r = rs.render({"apiVersion": "fluxcd.controlplane.io/v1", "kind": "ResourceSet",
