@@ -51,7 +51,7 @@ from . import gotemplate as gt
 
 __all__ = [
     "OPAQUE_MARKER", "is_opaque", "Origin", "InputSet", "RenderedObject", "Problem", "Rendering",
-    "render", "template_funcs", "normalize_provider_name", "input_id", "load_rendered_yaml",
+    "render", "template_funcs", "normalize_provider_name", "input_id", "load_rendered_yaml", "RenderedYAMLError",
 ]
 
 API_GROUP = "fluxcd.controlplane.io"
@@ -302,10 +302,15 @@ _MERGE = "tag:yaml.org,2002:merge"
 
 
 class _YamlError(Exception):
+    """Rendered text flux-operator's decoder refuses (``message``, 1-based ``line``)."""
+
     def __init__(self, message: str, line: int):
         super().__init__(message)
         self.message = message
         self.line = line
+
+
+RenderedYAMLError = _YamlError
 
 
 def _construct(node, budget: list[int], depth: int = 0):
@@ -409,7 +414,7 @@ def load_rendered_yaml(text: str, *, first_only: bool = False) -> list[tuple[int
     """Documents of rendered text as flux-operator's decoder reads them: a list of
     ``(start offset, value)``; an empty document gives ``None``.
 
-    Raises ``_YamlError`` (``message``, ``line`` in ``text``) on a YAML error."""
+    Raises :class:`RenderedYAMLError` (``message``, ``line`` in ``text``) on a YAML error."""
     out = []
     for start, chunk in _split_docs(text):
         base_line = text.count("\n", 0, start)
