@@ -744,7 +744,8 @@ class KustomizePatcher:
                    orig_namespace=b.doc.namespace, cluster_scoped=kind in self.r.cluster_kinds)
 
     def _problem(self, kind: str, fp: tuple, message: str, hint: str, related=None) -> None:
-        loc = self.doc.loc(*(self.base + fp))
+        # a field of an entry (`target`, `source`) is located at its key
+        loc = self.doc.loc(*(self.base + fp), key=isinstance(fp[-1], str) and len(fp) > 2)
         self.r.defer(self.kb, Problem(kind, self.doc.path, loc.line, loc.column, message, hint=hint,
                                       end_line=loc.end_line, end_column=loc.end_column, related=related or []))
 

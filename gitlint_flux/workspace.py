@@ -130,12 +130,20 @@ def inject_stdin(root: str, files: dict[str, SourceFile], filename: str, text: s
     parse_text(sf, sf.text)
 
 
+#: roles in which kustomize reads a file as data, not as Kubernetes objects
+DATA_ROLES = frozenset({"generator", "values"})
+
+
 def finalize_files(files: dict[str, SourceFile], graph: "Graph") -> tuple[list[str], list[Skipped]]:
     """Every file is linted or skipped with a reason."""
     linted, skipped = [], []
     for rel in sorted(files):
         sf = files[rel]
         roles = graph.roles_of(rel)
+        if sf.skip_reason is None and roles and roles <= DATA_ROLES:
+            # kustomize reads it as data (a generator's file, Helm values): never a manifest
+            sf.skip_reason = f"kustomize {'generator input' if 'generator' in roles else 'Helm values file'} (data)"
+            sf.problems.clear()
         if sf.skip_reason is None and sf.is_template and not roles:
             sf.skip_reason = "Go template (does not parse as YAML)"
             sf.problems.clear()

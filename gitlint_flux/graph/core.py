@@ -169,10 +169,17 @@ class Graph(RootFinder, Walker, References):
                 anchor = scope.root.anchor if scope.root is not None else None
                 # the files next to the Flux components (patches that set feature gates)
                 dirs = {a.doc.path.rpartition("/")[0] for a in applied if a.doc.path.endswith("gotk-components.yaml")}
+                if scope.root is not None:  # the bootstrap directory of the cluster's own path
+                    base = "" if scope.root.path == "." else scope.root.path + "/"
+                    dirs |= {rel.rpartition("/")[0] for rel in self.files
+                             if rel.endswith("/gotk-components.yaml") and rel.startswith(base)
+                             and rel[len(base):].count("/") <= 1}
                 texts = [sf.text for rel, sf in sorted(self.files.items())
                          if rel.rpartition("/")[0] in dirs and sf.text and "--feature-gates" in sf.text
                          and not rel.endswith("gotk-components.yaml")]
-                pic = picture_of(applied, anchor, self.files, texts)
+                gotk = sorted(rel for rel in self.files if rel.endswith("gotk-components.yaml")
+                              and rel.rpartition("/")[0] in dirs)
+                pic = picture_of(applied, anchor, self.files, texts, gotk)
             self._flux[scope_name] = pic
         return pic
 

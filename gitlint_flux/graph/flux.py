@@ -161,7 +161,8 @@ def _instance_spec(doc: Document) -> dict | None:
     return None
 
 
-def picture_of(applied: list[Applied], anchor: Document | None, files: dict, kustomization_texts: list[str]) -> FluxPicture:
+def picture_of(applied: list[Applied], anchor: Document | None, files: dict, kustomization_texts: list[str],
+               gotk_files: list[str] = ()) -> FluxPicture:
     """The picture of one cluster from what it applies (``applied``), the document that
     defines its root (``anchor``), the files (for ``gotk-components.yaml`` headers) and the
     text of the kustomization files next to its Flux components (for gate patches)."""
@@ -175,7 +176,7 @@ def picture_of(applied: list[Applied], anchor: Document | None, files: dict, kus
             gates[name] = value
             gate_sources[name] = f"--feature-gates in {where}"
 
-    gotk_paths = sorted({a.doc.path for a in applied if a.doc.path.endswith("gotk-components.yaml")})
+    gotk_paths = sorted({a.doc.path for a in applied if a.doc.path.endswith("gotk-components.yaml")} | set(gotk_files))
     for path in gotk_paths:
         sf = files.get(path)
         text = sf.text if sf is not None and sf.text else ""
