@@ -461,7 +461,7 @@ def test_positions_are_stored_compactly_until_asked_for():
     stay its own, and the file cache's pickling keeps the compact form."""
     import pickle
 
-    from gitlint_flux.transform import strategic_merge
+    from gitlint_flux.patches import strategic_merge
 
     docs, errors = compose_all("a: 1\nb:\n  c: [x, y]\na: 3\n")
     assert [e.kind for e in errors] == ["duplicate-key"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..model import WARNING
-from ..transform import apply_images, split_image
+from ..images import apply_images, split_image
 from .base import Option, Rule
 
 _EXACT_SEMVER = re.compile(r"^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")

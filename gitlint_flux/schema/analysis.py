@@ -258,7 +258,7 @@ class Analysis:
         from .kube import parse_version
         from .meta import check_metadata
         from ..sops import is_encrypted
-        from .subst import make_resolver, substitution_disabled
+        from ..substitution import is_disabled, resolve_or_opaque
 
         value = doc.value
         av = doc.api_version
@@ -267,7 +267,12 @@ class Analysis:
         cat = self.catalog
         scopes = self.scopes_of(doc)
         applied = self.is_applied(doc)
-        resolve = make_resolver({} if substitution_disabled(value) else self.variables_of(doc))
+        variables = {} if is_disabled(value) else self.variables_of(doc)
+
+        def resolve(text: str, _vars=variables):
+            """A string as Flux substitutes it, or OPAQUE when it needs a variable whose
+            value the repository does not tell (never judged)."""
+            return resolve_or_opaque(text, _vars, opaque=V.OPAQUE)
         self.stats["documents"] += 1
 
         # ---- the apiVersion: removed, deprecated, never served
