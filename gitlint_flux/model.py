@@ -10,7 +10,7 @@ import hashlib
 import re
 from array import array
 from dataclasses import dataclass, field
-from typing import Any, Iterator, NamedTuple
+from typing import Any, Generic, Iterator, NamedTuple, TypeVar
 
 # --------------------------------------------------------------------------- severities
 
@@ -486,3 +486,18 @@ class RunReport:
 
     def iter_sorted(self) -> Iterator[Finding]:
         return iter(sorted(self.findings, key=Finding.sort_key))
+
+
+T = TypeVar("T")
+
+
+class MemoKey(Generic[T]):
+    """A typed key of ``Context.memo``: ``KEY = MemoKey[Index]("docs by kind and name")``."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"MemoKey({self.name!r})"

@@ -8,26 +8,14 @@ from here (never from the engine), so the rule API does not depend on the orches
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
-from ..model import Applied, Problem, SourceFile
+from ..model import Applied, MemoKey, Problem, SourceFile
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ..graph import Graph
 
 T = TypeVar("T")
-
-
-class MemoKey(Generic[T]):
-    """A typed key of ``Context.memo``: ``KEY = MemoKey[Index]("docs by kind and name")``."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"MemoKey({self.name!r})"
 
 
 class Context:

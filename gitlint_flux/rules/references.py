@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..graph import NOT_APPLIED, is_flux_ks, layer_of, related_for
 from ..model import DANGLING, ERROR, INFO, WARNING, Related, resource_of
 from .base import Option, Rule
-from .context import MemoKey
+from ..model import MemoKey
 
 _SOURCE_EDGES = ("sourceRef", "chartRef", "include")
 

@@ -29,8 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..graph import NOT_APPLIED, is_flux_ks
-from ..model import Document, Loc, YMap, YSeq, get_path, resource_of
-from ..rules.context import MemoKey
+from ..model import Document, Loc, MemoKey, YMap, YSeq, get_path, resource_of
 from . import validate as V
 
 UNKNOWN_FIELD = "FLX201"
