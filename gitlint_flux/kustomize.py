@@ -537,11 +537,14 @@ class Resolver:
             data[key.strip()] = sf.text if sf is not None and sf.text is not None else None
         envs = g.get("envs") if isinstance(g.get("envs"), list) else ([g["env"]] if isinstance(g.get("env"), str) else [])
         for e in envs:
-            if not isinstance(e, str) or is_remote(e):
+            if not isinstance(e, str) or is_remote(e) or e.strip().startswith("/"):
                 continue
+            rel = _norm(d, e.strip())
+            if not self.contained(rel) or not os.path.isfile(self.abspath(rel)):
+                continue  # never read outside the root (check_path reports it)
             try:
-                with open(self.abspath(_norm(d, e.strip())), encoding="utf-8", errors="replace") as fh:
-                    text = fh.read(1024 * 1024) if self.contained(_norm(d, e.strip())) else ""
+                with open(self.abspath(rel), encoding="utf-8", errors="replace") as fh:
+                    text = fh.read(1024 * 1024)
             except OSError:
                 continue
             for line in text.splitlines():

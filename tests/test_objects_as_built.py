@@ -436,13 +436,17 @@ def test_flux_operator_widens_the_alert_and_receiver_kind_enums(repo):
         metadata: {name: slack, namespace: flux-system}
         spec: {type: slack, channel: general, address: https://hooks.slack.com/services/x}
     """
+    # a cluster bootstrapped with `flux bootstrap`: the CRDs do not know flux-operator's kinds
     files = {**ROOT, "clusters/prod/alert.yaml": alert}
     assert [f[:2] for f in findings(lint(repo(files)), "FLX204")] == [("FLX204", "error")] * 2
-    files["clusters/prod/instance.yaml"] = """\
+    # a cluster that flux-operator installs (its FluxInstance is the root)
+    files = {"clusters/prod/alert.yaml": alert, "clusters/prod/flux-system/instance.yaml": """\
         apiVersion: fluxcd.controlplane.io/v1
         kind: FluxInstance
         metadata: {name: flux, namespace: flux-system}
         spec:
           distribution: {version: "2.x", registry: ghcr.io/fluxcd}
-    """
+          sync: {kind: GitRepository, url: "https://github.com/example/fleet.git", ref: refs/heads/main,
+                 path: clusters/prod}
+    """}
     assert findings(lint(repo(files)), "FLX204") == []

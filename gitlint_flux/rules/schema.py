@@ -8,8 +8,6 @@ rule below reports one family of defects from it, so a defect gives one finding.
 
 from __future__ import annotations
 
-import re
-
 from ..model import ERROR, INFO, WARNING
 from .base import Rule
 
@@ -190,29 +188,6 @@ class InvalidValue(_SchemaRule):
     code = "FLX204"
     slug = "invalid-value"
     severity = ERROR
-
-    def check(self, ctx):
-        widened = operator_installed(ctx.graph)
-        for f in super().check(ctx):
-            if widened and _OPERATOR_KIND_ENUM.match(f.message) and (f.resource or {}).get("kind") in (
-                    "Alert", "Receiver"):
-                continue  # flux-operator adds its kinds to these enums in the CRDs it installs
-            yield f
-
-
-#: flux-operator widens the Alert `eventSources[].kind` and Receiver `resources[].kind`
-#: enums of the notification-controller CRDs it installs with its own kinds
-_OPERATOR_KIND_ENUM = re.compile(
-    r"^`spec\.(?:eventSources|resources)\[\d+\]\.kind` must be one of .*, not "
-    r"`(?:FluxInstance|ResourceSet|ResourceSetInputProvider)`$")
-
-
-def operator_installed(graph) -> bool:
-    """Flux is installed by flux-operator in some cluster of the repository (a FluxInstance
-    or the flux-instance chart is a root, or a FluxInstance is applied)."""
-    if any(r.kind in ("FluxInstance", "flux-instance-chart") for r in graph.roots):
-        return True
-    return any(d.kind == "FluxInstance" and d.group == "fluxcd.controlplane.io" for d in graph.docs)
 
 
 class CelRule(_SchemaRule):
