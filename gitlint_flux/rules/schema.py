@@ -8,8 +8,16 @@ rule below reports one family of defects from it, so a defect gives one finding.
 
 from __future__ import annotations
 
-from ..model import ERROR, INFO, WARNING
+from ..model import ERROR, INFO, SEVERITY_RANK, WARNING
 from .base import Rule
+
+
+def apply_caps(finding) -> None:
+    """Lower a finding's severity to the lowest of its ``caps``. Stand-in for the findings
+    pipeline, which applies the caps of every finding; drop this call when it does."""
+    for severity, _reason in finding.caps:
+        if SEVERITY_RANK.get(severity, 0) < SEVERITY_RANK.get(finding.severity, 0):
+            finding.severity = severity
 
 
 class _SchemaRule(Rule):
@@ -27,6 +35,9 @@ class _SchemaRule(Rule):
             f = self.finding(i.path, i.line, i.column, i.message, hint=i.hint, end_line=i.end_line,
                              end_column=i.end_column, resource=i.resource)
             f.severity = level
+            if i.caps:
+                f.caps.extend(i.caps)
+                apply_caps(f)
             yield f
 
     def adjust_level(self, result) -> str:
