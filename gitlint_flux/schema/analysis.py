@@ -500,7 +500,7 @@ class Analysis:
                 hint = ("Add the kind's CustomResourceDefinition to the repository (CRDs found in the repository are "
                         "used per cluster), or point `--schema-location` at a directory of JSON schemas "
                         "(flux-schema layout `{group}/{kind}_{version}.json`, kubeconform layout "
-                        "`{kind}-{group}-{version}.json`).")
+                        "`{kind}-{group}-{version}.json`; a checkout of github.com/datreeio/CRDs-catalog works).")
             self.add(NO_SCHEMA, d, ("kind",), V.AT_VALUE,
                      f"no schema for {kind} (`{'`, `'.join(versions)}`; {where}): not validated", hint)
 
