@@ -31,6 +31,7 @@ from typing import Any
 from ..graph import NOT_APPLIED, is_flux_ks
 from ..model import Document, Loc, YMap, YSeq, get_path, resource_of
 from . import validate as V
+from .values import OPAQUE
 
 UNKNOWN_FIELD = "FLX201"
 WRONG_TYPE = "FLX202"
@@ -100,7 +101,6 @@ def nested_guard(resolve):
     """A resolver whose result is opaque when a placeholder survives substitution
     (``${A:=${B}}``: a nested default the substitution left as text) rather than a
     literal string that the validator would judge."""
-    from .values import OPAQUE
 
     def guarded(s: str):
         out = resolve(s)
@@ -289,11 +289,10 @@ class Analysis:
         return True
 
     def obj(self, doc: Document, partial: bool, *, inline: bool = False) -> None:
-        from .apis import FLUX_ECOSYSTEM, FLUX_GROUPS, FLUX_MIGRATE_HINT, FLUX_TOOLKIT_GROUPS, fmt_version, kube_removed
-        from .catalog import might_be_core
-        from .kube import parse_version
-        from .meta import check_metadata
-        from .subst import is_sops, make_resolver, substitution_disabled
+        # the modules are bound once per run (an import statement per document costs more
+        # than the document's validation on small objects)
+        (FLUX_ECOSYSTEM, FLUX_GROUPS, FLUX_MIGRATE_HINT, FLUX_TOOLKIT_GROUPS, fmt_version, kube_removed, might_be_core,
+         parse_version, check_metadata, is_sops, make_resolver, substitution_disabled) = self._names()
 
         value = doc.value
         av = doc.api_version
@@ -414,7 +413,7 @@ class Analysis:
                         if e.kind in (V.REQUIRED, V.CEL):
                             still.add((e.kind, e.path, e.message))
                 errs = [e for e in errs if e.kind not in (V.REQUIRED, V.CEL) or (e.kind, e.path, e.message) in still]
-            if group in FLUX_GROUPS and hit.source != "catalog":
+            if group in FLUX_GROUPS and hit.source in ("repository", "locations"):  # bundled ones have patterns
                 errs.extend(V.duration_errors(value, hit.node, resolve))
             for e in errs:
                 k = (e.kind, e.path, e.message)
@@ -432,6 +431,21 @@ class Analysis:
                "one by committing the project's CRDs to the repository (used per cluster), or with "
                "`--schema-location DIR` (configuration `schema-locations:`).")
         return f"{hint} {pin}" if hint else pin
+
+    _NAMES: tuple | None = None
+
+    @classmethod
+    def _names(cls) -> tuple:
+        if cls._NAMES is None:
+            from .apis import FLUX_ECOSYSTEM, FLUX_GROUPS, FLUX_MIGRATE_HINT, FLUX_TOOLKIT_GROUPS, fmt_version, kube_removed
+            from .catalog import might_be_core
+            from .kube import parse_version
+            from .meta import check_metadata
+            from .subst import is_sops, make_resolver, substitution_disabled
+
+            cls._NAMES = (FLUX_ECOSYSTEM, FLUX_GROUPS, FLUX_MIGRATE_HINT, FLUX_TOOLKIT_GROUPS, fmt_version, kube_removed,
+                          might_be_core, parse_version, check_metadata, is_sops, make_resolver, substitution_disabled)
+        return cls._NAMES
 
     @staticmethod
     def _flux_removed(group: str, version: str) -> str | None:

@@ -47,7 +47,7 @@ class Hit:
     lists: bool = True  # enforce x-kubernetes-list-type (custom resources)
     deprecated: str = ""  # the CRD marks this version deprecated (its warning, or a default text)
     crd: Any = None  # the RepoCRD it comes from
-    source: str = ""  # the precedence source that gave it ("catalog": a schema of an unknown release)
+    source: str = ""  # the source that gave it: repository, locations, bundled, catalog (an unknown release), kubernetes
 
 
 _META_NODE: Node | None = None
@@ -462,7 +462,7 @@ class Catalog:
             dep = ""
             if info.get("deprecated"):
                 dep = info.get("warning") or "deprecated"
-            out.append(Hit(node, c.where, True, dep, c))
+            out.append(Hit(node, c.where, True, dep, c, source="repository"))
         return out
 
     def _from(self, source: str, group: str, version: str, kind: str, scopes: set, operator: bool) -> list[Hit]:
@@ -470,14 +470,14 @@ class Catalog:
             for loc in self.locations:
                 node = loc.node(group, version, kind)
                 if node is not None:
-                    return [Hit(node, f"schema location `{loc.path}`", False)]
+                    return [Hit(node, f"schema location `{loc.path}`", False, source="locations")]
             return []
         if source == "repository":
             same, _unapplied, _other = self.repo.tiers(group, kind, scopes)
             return self._crd_hits([c for c in same if c.serves(version)], version)
         if source == "bundled":
             node = self.bundled.node(group, version, kind, operator)
-            return [Hit(node, f"the bundled Flux {self.bundled.flux} schema")] if node is not None else []
+            return [Hit(node, f"the bundled Flux {self.bundled.flux} schema", source="bundled")] if node is not None else []
         if source == "catalog":
             node = self.crd_catalog.node(group, version, kind)
             if node is None:
@@ -492,5 +492,5 @@ class Catalog:
             if kube is None:
                 return []
             node = kube.node(group, version, kind)
-            return [Hit(node, f"Kubernetes {self.kube_label()}", False)] if node is not None else []
+            return [Hit(node, f"Kubernetes {self.kube_label()}", False, source="kubernetes")] if node is not None else []
         return []

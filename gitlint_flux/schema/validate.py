@@ -27,7 +27,7 @@ from typing import Any, Callable, NamedTuple
 
 from ..model import json_path
 from .nodes import MISSING, Node, enum_key, type_tag
-from .values import OPAQUE, retype
+from .values import OPAQUE, is_go_duration, retype
 
 UNKNOWN = "unknown"
 TYPE = "type"
@@ -540,8 +540,6 @@ def duration_errors(value: Any, node: Node, resolve: Callable[[str], Any] | None
     """Duration fields of a Flux object that the schema leaves unchecked (an older CRD
     types them as plain strings) but that the controller decodes with Go's
     ``time.ParseDuration``: a value it cannot parse fails the object's decoding."""
-    from .values import is_go_duration
-
     out: list[Err] = []
     stack = [(value, node, path)]
     while stack:
