@@ -422,6 +422,7 @@ class Catalog:
         self.wanted_kube_version = kubernetes_version
         self._kube: KubeSchemas | None = None
         self._kube_loaded = False
+        self._lookups: dict[tuple, list[Hit]] = {}
 
     @property
     def kube(self) -> KubeSchemas | None:
@@ -435,7 +436,15 @@ class Catalog:
 
     def lookup(self, group: str, version: str, kind: str, scopes: set, *, operator: bool = False) -> list[Hit]:
         """Schemas for a document applied in ``scopes``; ``operator``: Flux there is
-        installed by flux-operator (which patches the notification CRDs)."""
+        installed by flux-operator (which patches the notification CRDs). The answer is
+        the same for every document of a kind, version and set of scopes: memoised."""
+        key = (group, version, kind, frozenset(scopes), operator)
+        hits = self._lookups.get(key)
+        if hits is None:
+            hits = self._lookups[key] = self._lookup(group, version, kind, scopes, operator)
+        return hits
+
+    def _lookup(self, group: str, version: str, kind: str, scopes: set, operator: bool) -> list[Hit]:
         for source in self.precedence:
             if source == "catalog":
                 # a CRD the repository vendors, even for another cluster, is a real release
