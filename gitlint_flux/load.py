@@ -408,9 +408,15 @@ def _incomplete_objects(sf: SourceFile) -> None:
     """A problem for each document that names a kind but no apiVersion (or an apiVersion
     and no kind): kubeconform's "missing 'apiVersion' key" / "missing 'kind' key". The
     file is then linted, not skipped as holding no Kubernetes objects."""
-    docs = [d for d in sf.documents if isinstance(d.value, dict)]
-    in_manifests = any(d.is_object for d in docs)
-    for d in docs:
+    suspects = []
+    for d in sf.documents:
+        v = d.value
+        if isinstance(v, dict) and ("kind" in v or "apiVersion" in v) and not d.is_object:
+            suspects.append(d)
+    if not suspects:
+        return
+    in_manifests = any(d.is_object for d in sf.documents)
+    for d in suspects:
         missing = incomplete_object(d.value, in_manifests)
         if missing is None:
             continue
