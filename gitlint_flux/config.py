@@ -199,9 +199,9 @@ def parse_config(path: str, data: object) -> Config:
     cfg.schema_locations = _str_list(path, "schema-locations", data.get("schema-locations"))
     if data.get("schema-order") is not None:
         cfg.schema_order = _str_list(path, "schema-order", data.get("schema-order"))
-        bad = [s for s in cfg.schema_order if s not in ("locations", "repository", "bundled", "kubernetes")]
+        bad = [s for s in cfg.schema_order if s not in ("repository", "locations", "bundled", "catalog", "kubernetes")]
         if bad or len(set(cfg.schema_order)) != len(cfg.schema_order):
-            raise ConfigError(f"{path}: `schema-order` lists each of locations, repository, bundled, kubernetes "
+            raise ConfigError(f"{path}: `schema-order` lists each of repository, locations, bundled, catalog, kubernetes "
                               f"at most once (got {', '.join(cfg.schema_order)})")
     kv = data.get("kubernetes-version")
     if kv is not None and not (isinstance(kv, str) and re.match(r"^v?\d+\.\d+(\.\d+)?$", kv.strip())):

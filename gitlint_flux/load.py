@@ -375,7 +375,64 @@ def parse_text(sf: SourceFile, text: str) -> bool:
                     sf.documents.append(Document(rel, doc.index, item, l, c, item=i))
                 continue
         sf.documents.append(doc)
+    if rel.rsplit("/", 1)[-1] not in KUSTOMIZATION_NAMES:
+        _incomplete_objects(sf)
     return sharing[0]
+
+
+def incomplete_object(value, in_manifests: bool) -> str | None:
+    """``"apiVersion"`` or ``"kind"``: the key a mapping lacks (absent, null or empty) to
+    be a Kubernetes object, when it reads as one otherwise -- it names the other key and
+    has ``metadata``, or sits in a file that holds objects (``in_manifests``). None for
+    complete objects, for anything else, and for kustomization documents, whose
+    ``apiVersion`` and ``kind`` kustomize fills in."""
+    if not isinstance(value, dict):
+        return None
+    av, kind = value.get("apiVersion"), value.get("kind")
+    has_av = isinstance(av, str) and bool(av.strip())
+    has_kind = isinstance(kind, str) and bool(kind.strip())
+    if has_av == has_kind:
+        return None  # complete, or neither: not a manifest
+    if not (in_manifests or isinstance(value.get("metadata"), dict)):
+        return None
+    if has_kind:
+        if kind in ("Kustomization", "Component") and "spec" not in value:
+            return None  # a kustomization (a Flux Kustomization always has `spec`)
+        return "apiVersion"
+    if av.startswith("kustomize.config.k8s.io/"):
+        return None
+    return "kind"
+
+
+def _incomplete_objects(sf: SourceFile) -> None:
+    """A problem for each document that names a kind but no apiVersion (or an apiVersion
+    and no kind): kubeconform's "missing 'apiVersion' key" / "missing 'kind' key". The
+    file is then linted, not skipped as holding no Kubernetes objects."""
+    suspects = []
+    for d in sf.documents:
+        v = d.value
+        if isinstance(v, dict) and ("kind" in v or "apiVersion" in v) and not d.is_object:
+            suspects.append(d)
+    if not suspects:
+        return
+    in_manifests = any(d.is_object for d in sf.documents)
+    for d in suspects:
+        missing = incomplete_object(d.value, in_manifests)
+        if missing is None:
+            continue
+        if missing == "apiVersion":
+            what = f"`kind: {d.kind}` but no `apiVersion`"
+            hint = "Add the object's `apiVersion` (`v1`, `apps/v1`, `<group>/<version>`)."
+        else:
+            what = f"`apiVersion: {d.api_version}` but no `kind`" if d.api_version else "no `kind`"
+            hint = "Add the object's `kind`."
+        key = "kind" if missing == "apiVersion" else ("kind" if "kind" in d.value else "apiVersion")
+        loc = d.loc(key, key=True) if key in d.value else None
+        line, col = (loc.line, loc.column) if loc is not None else (d.line, d.column)
+        sf.problems.append(Problem(
+            "incomplete-object", sf.path, line, col,
+            f"document has {what}: the API server and kustomize refuse an object without `{missing}`",
+            hint=hint))
 
 
 def _is_list_kind(value: dict) -> bool:

@@ -1,14 +1,14 @@
 """FLX2xx: every document against the schema of its kind.
 
-Schemas come from, in order: schema directories the user names, CRDs found in the
-repository (per cluster), the bundled Flux schemas, and Kubernetes' own (see
-docs/schemas.md). One pass validates everything (``gitlint_flux.schema.analysis``); each
+Schemas come from, in order: CRDs found in the repository (per cluster), schema
+directories the user names, the bundled Flux ecosystem schemas, the bundled CRD catalog,
+and Kubernetes' own (see docs/schemas.md). One pass validates everything (``gitlint_flux.schema.analysis``); each
 rule below reports one family of defects from it, so a defect gives one finding.
 """
 
 from __future__ import annotations
 
-from ..model import ERROR, INFO, WARNING
+from ..model import ERROR, INFO, SEVERITY_RANK, WARNING
 from .base import Rule
 
 
@@ -24,6 +24,8 @@ class _SchemaRule(Rule):
             f = self.finding(i.path, i.line, i.column, i.message, hint=i.hint, end_line=i.end_line,
                              end_column=i.end_column, resource=i.resource)
             f.severity = level
+            if i.caps:
+                f.caps.extend(i.caps)  # applied by the findings pipeline (findings.apply_caps)
             yield f
 
     def adjust_level(self, result) -> str:
@@ -39,6 +41,12 @@ class UnknownField(_SchemaRule):
     version are the usual causes. The finding points at the key and names the closest valid
     field. Fields under `x-kubernetes-preserve-unknown-fields` (a HelmRelease's `values`)
     are free-form and never reported. A SOPS `sops:` block is not part of the object.
+
+    When the schema comes from the bundled CRD catalog (cert-manager, external-secrets,
+    Gateway API, Prometheus operator, ...), it is of an unknown release of that project:
+    the field may exist in the release your cluster runs, so the finding is a warning that
+    names the catalog. Commit the project's CRDs (or point `--schema-location` at its
+    schemas) to validate against your release; the finding is then an error again.
 
     **Fix:** correct the spelling or the indentation, or remove the field.
 
@@ -115,6 +123,10 @@ class MissingRequiredField(_SchemaRule):
     as `patches`, and inline strategic-merge patches) are partial by nature and are not
     checked for required fields.
 
+    A document that names a `kind` but no `apiVersion` (or an `apiVersion` and an empty
+    `kind`), with `metadata` or beside other objects in its file, is reported at that
+    document. Kustomization and Component files are not: kustomize fills those in.
+
     **Fix:** add the field.
 
     Failing:
@@ -154,8 +166,11 @@ class InvalidValue(_SchemaRule):
     out of range, too long, or a duplicate item of a set-like list.
     Flux durations (`interval`, `timeout`, `retryInterval`) must match
     `^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$` (source timeouts allow no `h`); `5min` or `1d` are
-    refused by the API server. Enum values are case-sensitive (`GitRepository`, not
-    `Gitrepository`); the finding names the closest allowed value.
+    refused by the API server. Where an older Flux CRD in the repository types them as
+    plain strings, they are still checked as Go durations, as the controller decodes them.
+    Enum values are case-sensitive (`GitRepository`, not `Gitrepository`); the finding
+    names the closest allowed value. An enum value refused by a bundled catalog schema
+    (of an unknown release) is a warning.
 
     **Fix:** use a value the schema allows (the finding quotes the rule).
 
@@ -283,7 +298,9 @@ class RemovedApiVersion(_SchemaRule):
     nothing of the Kustomization applies. A version that a known Flux or Kubernetes group
     never served (`helm.toolkit.fluxcd.io/v3`), a kind it does not have (`apps/v1`
     `Deploymnet`), and a version the cluster's own CRD does not serve are reported too,
-    for applied documents.
+    for applied documents; so is a version source-watcher (`source.extensions.fluxcd.io`,
+    ArtifactGenerator `v1beta1`) or flux-operator (`fluxcd.controlplane.io`, `v1`) never
+    served, naming the versions that exist.
     Such a document gets this finding only: it is not validated further, and not reported
     as lacking a schema. When the repository's own `gotk-components.yaml` still serves the
     version, FLX208 reports it instead.
@@ -420,11 +437,13 @@ class DeprecatedApiVersion(_SchemaRule):
 class NoSchema(_SchemaRule):
     """No schema is known for a kind, so its documents are not validated (once per kind).
 
-    gitlint-flux knows the Flux kinds (bundled), Kubernetes' own kinds (from
-    kubernetes-validate), every CRD found in the repository, and the schema directories you
-    name. Anything else (a CRD installed by a Helm chart, for instance) is reported here,
-    once, at its first document. With `--strict-schemas` (configuration `strict-schemas:
-    true`) this is an error.
+    gitlint-flux knows every CRD found in the repository, the schema directories you name,
+    the Flux ecosystem's kinds (controllers, source-watcher, flux-operator: bundled), the
+    ecosystem CRDs of a bundled catalog (97 API groups: cert-manager, external-secrets,
+    Gateway API, Prometheus operator, grafana-operator, Cilium, ...), and Kubernetes' own
+    kinds (from kubernetes-validate). Anything else is reported here, once per kind, at its
+    first document. With `--strict-schemas` (configuration `strict-schemas: true`) this is
+    an error.
 
     **Fix:** vendor the CRD into the repository (e.g. next to the HelmRelease that installs
     the operator), or point `--schema-location` (configuration `schema-locations:`) at a
@@ -433,36 +452,32 @@ class NoSchema(_SchemaRule):
 
     Failing:
     ```yaml
-    # file: infrastructure/certificate.yaml
-    apiVersion: cert-manager.io/v1
-    kind: Certificate
-    metadata: {name: podinfo, namespace: default}
+    # file: infrastructure/mcp-server.yaml
+    apiVersion: toolhive.stacklok.dev/v1alpha1
+    kind: MCPServer
+    metadata: {name: fetch, namespace: default}
     spec:
-      secretName: podinfo-tls
-      dnsNames: [podinfo.example.com]
-      issuerRef: {name: letsencrypt, kind: ClusterIssuer}
+      image: ghcr.io/stackloklabs/gofetch/server:1.0.1
     ```
     Passing:
     ```yaml
-    # file: infrastructure/certificate.yaml
-    apiVersion: cert-manager.io/v1
-    kind: Certificate
-    metadata: {name: podinfo, namespace: default}
+    # file: infrastructure/mcp-server.yaml
+    apiVersion: toolhive.stacklok.dev/v1alpha1
+    kind: MCPServer
+    metadata: {name: fetch, namespace: default}
     spec:
-      secretName: podinfo-tls
-      dnsNames: [podinfo.example.com]
-      issuerRef: {name: letsencrypt, kind: ClusterIssuer}
-    # file: infrastructure/crds/cert-manager.yaml
-    # (the chart's CRD, vendored; shortened here to its frame)
+      image: ghcr.io/stackloklabs/gofetch/server:1.0.1
+    # file: infrastructure/crds/toolhive.yaml
+    # (the project's CRD, vendored; shortened here to its frame)
     apiVersion: apiextensions.k8s.io/v1
     kind: CustomResourceDefinition
-    metadata: {name: certificates.cert-manager.io}
+    metadata: {name: mcpservers.toolhive.stacklok.dev}
     spec:
-      group: cert-manager.io
-      names: {kind: Certificate, plural: certificates}
+      group: toolhive.stacklok.dev
+      names: {kind: MCPServer, plural: mcpservers}
       scope: Namespaced
       versions:
-        - name: v1
+        - name: v1alpha1
           served: true
           storage: true
           schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}

@@ -31,6 +31,7 @@ from typing import Any
 from ..graph import NOT_APPLIED, is_flux_ks
 from ..model import Document, Loc, MemoKey, YMap, YSeq, get_path, resource_of
 from . import validate as V
+from .values import OPAQUE
 
 UNKNOWN_FIELD = "FLX201"
 WRONG_TYPE = "FLX202"
@@ -62,6 +63,11 @@ class Issue:
     message: str
     hint: str
     resource: dict | None
+    caps: tuple = ()  # (severity, reason) pairs the findings pipeline applies
+
+
+#: the cap of findings from a catalog schema that a release difference can explain
+CATALOG_CAP = ("warning", "catalog schema")
 
 
 class Settings:
@@ -157,7 +163,7 @@ class Analysis:
         return self.issues.get(code, [])
 
     def add(self, code: str, doc: Document, path: tuple, at: str, message: str, hint: str = "",
-            resource: dict | None = None) -> None:
+            resource: dict | None = None, caps: tuple = ()) -> None:
         if at == V.AT_KEY and path:
             loc = doc.loc(*path, key=True)
         elif at == V.AT_PARENT:
@@ -169,7 +175,8 @@ class Analysis:
             return
         self._seen.add(key)
         self.issues[code].append(Issue(code, doc.path, loc.line, loc.column, loc.end_line, loc.end_column,
-                                       message, hint, resource if resource is not None else resource_of(doc)))
+                                       message, hint, resource if resource is not None else resource_of(doc),
+                                       tuple(caps)))
 
     # ------------------------------------------------------------------ the pass
 
@@ -218,7 +225,27 @@ class Analysis:
                             if isinstance(p, dict) and isinstance(p.get("patch"), str):
                                 self.inline_patch(sf, doc, ("spec", "patches", i, "patch"))
         ctx.current = None
+        self.incomplete_objects()
         self.report_no_schema()
+
+    def incomplete_objects(self) -> None:
+        """Documents that read as manifests but lack ``apiVersion`` or ``kind`` (the loader
+        finds them): the API server and kustomize refuse them. Files that kustomize or
+        Flux applies get FLX104 for the same document instead."""
+        problems = getattr(self.ctx, "problems_of", None)
+        if problems is None:
+            return
+        roles = self.graph.resolver.roles
+        linted = {sf.path for sf in self.ctx.linted_files()}
+        for p in problems(("incomplete-object",)):
+            if p.path not in linted or "resource" in roles.get(p.path, ()):
+                continue
+            key = (MISSING_REQUIRED, p.path, p.line, p.column, p.message)
+            if key in self._seen:
+                continue
+            self._seen.add(key)
+            self.issues[MISSING_REQUIRED].append(Issue(MISSING_REQUIRED, p.path, p.line, p.column, p.end_line,
+                                                       p.end_column, p.message, p.hint, p.resource))
 
     # ------------------------------------------------------------------ objects
 
@@ -252,12 +279,10 @@ class Analysis:
         return True
 
     def obj(self, doc: Document, partial: bool, *, inline: bool = False) -> None:
-        from .apis import FLUX_GROUPS, FLUX_MIGRATE_HINT, fmt_version, kube_removed
-        from .catalog import might_be_core
-        from .kube import parse_version
-        from .meta import check_metadata
-        from ..sops import is_encrypted
-        from ..substitution import is_disabled, resolve_or_opaque
+        # the modules are bound once per run (an import statement per document costs more
+        # than the document's validation on small objects)
+        (FLUX_ECOSYSTEM, FLUX_GROUPS, FLUX_MIGRATE_HINT, FLUX_TOOLKIT_GROUPS, fmt_version, kube_removed, might_be_core,
+         parse_version, check_metadata, is_encrypted, resolve_or_opaque, is_disabled) = self._names()
 
         value = doc.value
         av = doc.api_version
@@ -271,12 +296,12 @@ class Analysis:
         def resolve(text: str, _vars=variables):
             """A string as Flux substitutes it, or OPAQUE when it needs a variable whose
             value the repository does not tell (never judged)."""
-            return resolve_or_opaque(text, _vars, opaque=V.OPAQUE)
+            return resolve_or_opaque(text, _vars, opaque=OPAQUE)
         self.stats["documents"] += 1
 
         # ---- the apiVersion: removed, deprecated, never served
         deprecated_msg = None
-        if group in FLUX_GROUPS and applied and cat.bundled.available and cat.bundled.served(group, kind) is None \
+        if group in FLUX_TOOLKIT_GROUPS and applied and cat.bundled.available and cat.bundled.served(group, kind) is None \
                 and not cat.repo.knows(group, kind) and not cat.locations:
             s = V.suggest(kind, cat.bundled.kinds(group))
             self.add(REMOVED_API, doc, ("kind",), V.AT_VALUE,
@@ -300,8 +325,11 @@ class Analysis:
                     return
                 elif not serving and not cat.locations:
                     if applied:
+                        who = FLUX_ECOSYSTEM.get(group)
+                        who = f"{who} (bundled with Flux {cat.bundled.flux})" if who else f"Flux {cat.bundled.flux}"
+                        shown = ", ".join(f"`{group}/{v}`" for v in served)
                         self.add(REMOVED_API, doc, ("apiVersion",), V.AT_VALUE,
-                                 f"`{av}` is not an API version of {kind}: Flux {cat.bundled.flux} serves `{latest}`",
+                                 f"`{av}` is not an API version of {kind}: {who} serves {shown}",
                                  f"Use `apiVersion: {latest}`.")
                         return
         elif might_be_core(group) and not cat.repo.knows(group, kind):
@@ -380,12 +408,40 @@ class Analysis:
                         if e.kind in (V.REQUIRED, V.CEL):
                             still.add((e.kind, e.path, e.message))
                 errs = [e for e in errs if e.kind not in (V.REQUIRED, V.CEL) or (e.kind, e.path, e.message) in still]
+            if group in FLUX_GROUPS and hit.source in ("repository", "locations"):  # bundled ones have patterns
+                errs.extend(V.duration_errors(value, hit.node, resolve))
             for e in errs:
                 k = (e.kind, e.path, e.message)
                 if k in seen:
                     continue
                 seen.add(k)
-                self.add(_CODE_OF[e.kind], doc, e.path, e.at, e.message, e.hint)
+                if hit.source == "catalog" and (e.kind == V.UNKNOWN or e.detail == V.ENUM):
+                    self.add(_CODE_OF[e.kind], doc, e.path, e.at, f"{e.message} (per {hit.origin})",
+                             self.catalog_hint(e.hint), caps=(CATALOG_CAP,))
+                else:
+                    self.add(_CODE_OF[e.kind], doc, e.path, e.at, e.message, e.hint)
+
+    def catalog_hint(self, hint: str) -> str:
+        pin = ("The bundled catalog schema may be of a newer or older release than your cluster runs; pin the real "
+               "one by committing the project's CRDs to the repository (used per cluster), or with "
+               "`--schema-location DIR` (configuration `schema-locations:`).")
+        return f"{hint} {pin}" if hint else pin
+
+    _NAMES: tuple | None = None
+
+    @classmethod
+    def _names(cls) -> tuple:
+        if cls._NAMES is None:
+            from .apis import FLUX_ECOSYSTEM, FLUX_GROUPS, FLUX_MIGRATE_HINT, FLUX_TOOLKIT_GROUPS, fmt_version, kube_removed
+            from .catalog import might_be_core
+            from .kube import parse_version
+            from .meta import check_metadata
+            from ..sops import is_encrypted
+            from ..substitution import is_disabled, resolve_or_opaque
+
+            cls._NAMES = (FLUX_ECOSYSTEM, FLUX_GROUPS, FLUX_MIGRATE_HINT, FLUX_TOOLKIT_GROUPS, fmt_version, kube_removed,
+                          might_be_core, parse_version, check_metadata, is_encrypted, resolve_or_opaque, is_disabled)
+        return cls._NAMES
 
     @staticmethod
     def _flux_removed(group: str, version: str) -> str | None:
@@ -454,7 +510,7 @@ class Analysis:
                 hint = ("Add the kind's CustomResourceDefinition to the repository (CRDs found in the repository are "
                         "used per cluster), or point `--schema-location` at a directory of JSON schemas "
                         "(flux-schema layout `{group}/{kind}_{version}.json`, kubeconform layout "
-                        "`{kind}-{group}-{version}.json`).")
+                        "`{kind}-{group}-{version}.json`; a checkout of github.com/datreeio/CRDs-catalog works).")
             self.add(NO_SCHEMA, d, ("kind",), V.AT_VALUE,
                      f"no schema for {kind} (`{'`, `'.join(versions)}`; {where}): not validated", hint)
 

@@ -3,10 +3,20 @@ replacement."""
 
 from __future__ import annotations
 
-FLUX_GROUPS = frozenset((
+#: the Flux controllers' groups: every kind of them is bundled
+FLUX_TOOLKIT_GROUPS = frozenset((
     "source.toolkit.fluxcd.io", "kustomize.toolkit.fluxcd.io", "helm.toolkit.fluxcd.io",
     "notification.toolkit.fluxcd.io", "image.toolkit.fluxcd.io",
 ))
+
+#: Flux's ecosystem beside the controllers -> the component that serves it (a newer
+#: release may add kinds, so an unknown kind of these groups is not an error)
+FLUX_ECOSYSTEM = {
+    "source.extensions.fluxcd.io": "source-watcher",
+    "fluxcd.controlplane.io": "flux-operator",
+}
+
+FLUX_GROUPS = FLUX_TOOLKIT_GROUPS | frozenset(FLUX_ECOSYSTEM)
 
 #: (group, version) -> the Flux release that stopped serving it
 FLUX_REMOVED = {

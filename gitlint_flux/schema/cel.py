@@ -458,13 +458,13 @@ class Env:
         if type(raw) is str and ("${" in raw or raw.startswith("ENC[")):
             if raw.startswith("ENC[") and raw.endswith("]"):
                 return UNKNOWN
-            from .validate import OPAQUE, _retype
+            from .values import OPAQUE, retype
 
             r = self.resolve(raw) if self.resolve is not None else OPAQUE
             if r is OPAQUE:
                 return UNKNOWN
             if node is not None and node.types is not None and "string" not in node.types:
-                return _retype(r)
+                return retype(r)
             return r
         return raw
 

@@ -39,8 +39,13 @@ def plain(v: Any) -> Any:
     return v
 
 
-def convert_schema(s: Any, *, root: bool = False) -> Any:
-    """One openAPIV3Schema -> JSON Schema with structural semantics made explicit."""
+def convert_schema(s: Any, *, root: bool = False, junctor: bool = False) -> Any:
+    """One openAPIV3Schema -> JSON Schema with structural semantics made explicit.
+
+    ``junctor``: ``s`` sits under ``allOf``/``anyOf``/``oneOf``/``not``, where a structural
+    schema only adds value validations (``{properties: {ingress: {}}, required: [ingress]}``)
+    and may not say ``additionalProperties``: nothing there is closed, or every other field
+    of the object would be refused."""
     if not isinstance(s, dict):
         return s
     out: dict = {}
@@ -48,11 +53,13 @@ def convert_schema(s: Any, *, root: bool = False) -> Any:
         if k in _DROP:
             continue
         if k in _SCHEMA_MAPS and isinstance(v, dict):
-            out[k] = {str(pk): convert_schema(pv) for pk, pv in v.items()}
+            out[k] = {str(pk): convert_schema(pv, junctor=junctor) for pk, pv in v.items()}
         elif k in _SCHEMA_LISTS and isinstance(v, list):
-            out[k] = [convert_schema(x) for x in v]
+            out[k] = [convert_schema(x, junctor=True) for x in v]
+        elif k == "not" and isinstance(v, dict):
+            out[k] = convert_schema(v, junctor=True)
         elif k in _SCHEMA_ONE and isinstance(v, dict):
-            out[k] = convert_schema(v)
+            out[k] = convert_schema(v, junctor=junctor)
         else:
             out[k] = plain(v)
     preserve = out.get("x-kubernetes-preserve-unknown-fields") is True
@@ -69,7 +76,7 @@ def convert_schema(s: Any, *, root: bool = False) -> Any:
         # the API server validates a custom resource's metadata as ObjectMeta, whatever the
         # CRD declares there (only name constraints would apply)
         out["properties"]["metadata"] = {"type": "object"}
-    if is_object and not preserve and "additionalProperties" not in out:
+    if is_object and not preserve and not junctor and "additionalProperties" not in out:
         if embedded:
             props = out.setdefault("properties", {})
             props.setdefault("apiVersion", {"type": "string"})

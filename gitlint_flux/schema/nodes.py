@@ -101,9 +101,31 @@ def enum_key(v: Any) -> tuple:
 Loader = Callable[[str, Any], "tuple[dict, Any]"]
 
 
+class _LazyNode(Node):
+    """A node compiled at its first use: a document walks a small part of a large schema
+    (a CloudNativePG Cluster has thousands of nodes), so only what it reaches is compiled.
+    Until then the slots are unset; the first attribute read fills them all."""
+
+    __slots__ = ("_src",)
+
+    def __init__(self, compiler: "Compiler", schema: dict, base: Any) -> None:  # noqa: super-init-not-called
+        self._src = (compiler, schema, base)
+
+    def __getattr__(self, name: str) -> Any:  # only called for a slot not yet filled
+        src = object.__getattribute__(self, "_src")
+        if src is None:
+            raise AttributeError(name)
+        self._src = None
+        Node.__init__(self)
+        compiler, schema, base = src
+        compiler._fill(self, schema, base)
+        return object.__getattribute__(self, name)
+
+
 class Compiler:
     """Compiles schemas; ``loader(ref, base) -> (schema, base)`` resolves a ``$ref`` seen in
-    a schema that belongs to ``base`` (a file, a definitions table)."""
+    a schema that belongs to ``base`` (a file, a definitions table). The root is compiled
+    at once, the nodes below it at their first use."""
 
     def __init__(self, loader: Loader | None = None, *, case_insensitive: bool = False):
         self.loader = loader
@@ -112,6 +134,12 @@ class Compiler:
         self._keep: list = []  # schemas stay alive so that their ids stay unique
 
     def compile(self, schema: Any, base: Any = None) -> Node:
+        node = self._compile(schema, base)
+        if isinstance(node, _LazyNode):
+            node.types  # noqa: B018 - fills it
+        return node
+
+    def _compile(self, schema: Any, base: Any = None) -> Node:
         if not isinstance(schema, dict):
             node = Node()
             if schema is False:
@@ -124,14 +152,13 @@ class Compiler:
         ref = schema.get("$ref")
         if isinstance(ref, str) and self.loader is not None:
             target, tbase = self.loader(ref, base)
-            node = self.compile(target, tbase)
+            node = self._compile(target, tbase)
             self._memo[key] = node
             self._keep.append(schema)
             return node
-        node = Node()
+        node = _LazyNode(self, schema, base)
         self._memo[key] = node
         self._keep.append(schema)
-        self._fill(node, schema, base)
         return node
 
     def _fill(self, node: Node, s: dict, base: Any) -> None:
@@ -152,20 +179,20 @@ class Compiler:
                 if types is None:
                     types = union
             else:
-                nodes = [self.compile(a, base) for a in alts if isinstance(a, dict)]
+                nodes = [self._compile(a, base) for a in alts if isinstance(a, dict)]
                 if alts_key == "oneOf":
                     node.one_of = nodes
                 else:
                     node.any_of = nodes
             other = "anyOf" if alts_key == "oneOf" else None
             if other and isinstance(s.get(other), list):
-                node.any_of = [self.compile(a, base) for a in s[other] if isinstance(a, dict)]
+                node.any_of = [self._compile(a, base) for a in s[other] if isinstance(a, dict)]
         if types is not None and s.get("nullable") is True:
             types.add("null")
         node.types = frozenset(types) if types is not None else None
         props = s.get("properties")
         if isinstance(props, dict):
-            node.props = {str(k): self.compile(v, base) for k, v in props.items()}
+            node.props = {str(k): self._compile(v, base) for k, v in props.items()}
             if self.ci:
                 node.props_ci = {k.lower(): k for k in node.props}
                 node.ci = True
@@ -173,7 +200,7 @@ class Compiler:
         if ap is False:
             node.addl = False
         elif isinstance(ap, dict):
-            node.addl = self.compile(ap, base)
+            node.addl = self._compile(ap, base)
         if s.get("x-kubernetes-preserve-unknown-fields") is True:
             node.preserve = True
             if node.addl is False:
@@ -185,7 +212,7 @@ class Compiler:
             node.required = tuple(str(r) for r in req if isinstance(r, (str, int)))
         items = s.get("items")
         if isinstance(items, dict):
-            node.items = self.compile(items, base)
+            node.items = self._compile(items, base)
         en = s.get("enum")
         if isinstance(en, list) and en:
             node.enum = frozenset(enum_key(v) for v in en)
@@ -227,9 +254,9 @@ class Compiler:
             node.default = s["default"]
         allof = s.get("allOf")
         if isinstance(allof, list):
-            node.all_of = [self.compile(a, base) for a in allof if isinstance(a, dict)]
+            node.all_of = [self._compile(a, base) for a in allof if isinstance(a, dict)]
         if isinstance(s.get("not"), dict):
-            node.not_ = self.compile(s["not"], base)
+            node.not_ = self._compile(s["not"], base)
         if node.types is None and node.props is not None and not (node.one_of or node.any_of or node.all_of):
             node.types = frozenset(("object",))  # a schema that only names properties describes an object
 
