@@ -296,7 +296,7 @@ class Analysis:
         def resolve(text: str, _vars=variables):
             """A string as Flux substitutes it, or OPAQUE when it needs a variable whose
             value the repository does not tell (never judged)."""
-            return resolve_or_opaque(text, _vars, opaque=OPAQUE)
+            return resolve_or_opaque(text, _vars, opaque=OPAQUE, typed=True)
         self.stats["documents"] += 1
 
         # ---- the apiVersion: removed, deprecated, never served
