@@ -53,6 +53,8 @@ class Graph(RootFinder, Walker, References):
         self._config_roots = list(config_roots)
         self._synthetic: list[Document] = []
         self._flux: dict[str, FluxPicture] = {}
+        self._oci_roots: list[Root] = []
+        self._dirs: set[str] | None = None
 
     # ------------------------------------------------------------------ setup
 
@@ -88,6 +90,17 @@ class Graph(RootFinder, Walker, References):
             pats.extend(parse_patterns(spec_ignore))
         return Matcher(pats)
 
+    def dirs(self) -> set[str]:
+        """Every directory of the checkout that holds a listed file ("" for the root)."""
+        if self._dirs is None:
+            out = {""}
+            for rel in self.files:
+                parts = rel.split("/")[:-1]
+                for i in range(1, len(parts) + 1):
+                    out.add("/".join(parts[:i]))
+            self._dirs = out
+        return self._dirs
+
     def is_cluster_scoped(self, kind: str) -> bool:
         return kind in self.resolver.cluster_kinds
 
@@ -115,7 +128,10 @@ class Graph(RootFinder, Walker, References):
                     f"configuration); {len(self.roots)} Kustomization(s) that nothing else applies are taken as roots",
                     hint="Add `roots:` to .gitlint-flux.yaml naming the directories your clusters sync.",
                 ))
+        self.map_oci_roots()
         self.walk()
+        if not self.fallback:
+            self.self_applying_roots()
         # every kustomization file is resolved, applied or not: a broken reference in
         # one fails `kustomize build` wherever it is used
         for d in sorted(self.resolver.kfiles):

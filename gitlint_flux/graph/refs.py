@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ..model import DANGLING, EXTERNAL, RESOLVED, Applied, Edge, ObjKey, Related
 from ..sops import is_ciphertext, is_encrypted
+from .artifacts import artifacts_of
 from .scopes import Scope
 from .vocab import (
     BOOTSTRAP_SECRETS, HELM_GROUP, IMAGE_GROUP, KUSTOMIZE_GROUP, NOT_APPLIED, NOTIFICATION_GROUP, SOURCE_GROUP, is_flux,
@@ -83,13 +84,26 @@ class References:
                 return
         if t.kind == "ExternalArtifact":
             for a in scope.of_kind("ArtifactGenerator"):
-                if a.namespace == t.namespace:
-                    arts = a.spec.get("artifacts")
-                    if isinstance(arts, list) and any(isinstance(x, dict) and x.get("name") == t.name for x in arts):
-                        edge.state = RESOLVED
-                        edge.resolved = a
-                        edge.note = "produced by an ArtifactGenerator"
-                        return
+                if a.namespace != t.namespace:
+                    continue
+                alias_dirs = {}
+                for src in list_field(a.spec.get("sources")):
+                    if isinstance(src, dict) and isinstance(src.get("alias"), str):
+                        key = (src.get("kind") or "GitRepository", src.get("namespace") or a.namespace,
+                               src.get("name") or "")
+                        local = self.local_sources.get(key)
+                        alias_dirs[src["alias"]] = local.dir if local is not None else None
+                if any(art.name == t.name for art in artifacts_of(a.spec, alias_dirs, self.dirs())):
+                    edge.state = RESOLVED
+                    edge.resolved = a
+                    edge.note = "produced by an ArtifactGenerator"
+                    return
+                pattern = a.spec.get("pathPattern")
+                alias = pattern[1:].partition("/")[0] if isinstance(pattern, str) and pattern.startswith("@") else ""
+                if isinstance(pattern, str) and pattern and alias_dirs.get(alias) is None:
+                    edge.state = EXTERNAL  # one artifact per matching directory of a source not read here
+                    edge.note = "possibly produced by an ArtifactGenerator's pathPattern"
+                    return
         if edge.kind == "decryptionRef":
             edge.state = EXTERNAL
             edge.note = "a decryption key is created out of band (it cannot be stored in Git)"

@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import posixpath
 
-from ..model import Document, YMap
+from ..model import Document, Problem, YMap, resource_of
 from .scopes import LocalSource, Root, Scope
 from .vocab import (
-    HELM_GROUP, KUSTOMIZE_GROUP, OPERATOR_GROUP, SOURCE_GROUP, git_ref, is_flux_ks, norm_url, string_field as _s,
+    HELM_GROUP, KUSTOMIZE_GROUP, OPERATOR_GROUP, SOURCE_GROUP, git_ref, is_flux_ks, list_field as _list, norm_url,
+    string_field as _s,
 )
 from ..model import Applied
 
@@ -29,26 +30,34 @@ class RootFinder:
 
     def _synthetic_root(self, kind: str, anchor: Document | None, anchor_path: str, sync_path: str,
                         source_kind: str, url: str, ref: str, namespace: str = "flux-system",
-                        where: tuple | None = None) -> None:
+                        where: tuple | None = None, name: str = "flux-system", sync_at: tuple = ()) -> None:
         line, col = (anchor.line, anchor.column) if anchor is not None else (1, 1)
         if where is not None:
             anchor_path, line, col = where
-        if anchor is not None and kind in ("FluxInstance", "flux-instance-chart"):
-            loc = anchor.loc("spec", "sync") if kind == "FluxInstance" else anchor.loc("spec", "values", "instance", "sync")
+        if anchor is not None and sync_at:
+            loc = anchor.loc(*sync_at)
             line, col = loc.line, loc.column
         ks = self._synthetic_doc(anchor_path, line, col, {
             "apiVersion": f"{KUSTOMIZE_GROUP}/v1", "kind": "Kustomization",
-            "metadata": {"name": "flux-system", "namespace": namespace},
-            "spec": {"path": sync_path or "./", "sourceRef": {"kind": source_kind, "name": "flux-system"}},
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"path": sync_path or "./", "sourceRef": {"kind": source_kind, "name": name}},
         })
+        src_spec: dict = {}
+        if url:
+            src_spec["url"] = url
+            if source_kind == "GitRepository":
+                src_spec["ref"] = {"name": ref} if ref.startswith("refs/") else ({"branch": ref} if ref else {})
+            elif source_kind == "OCIRepository" and ref:
+                src_spec["ref"] = {"digest": ref} if ref.startswith("sha256:") else {"tag": ref}
         src = self._synthetic_doc(anchor_path, line, col, {
             "apiVersion": f"{SOURCE_GROUP}/v1", "kind": source_kind,
-            "metadata": {"name": "flux-system", "namespace": namespace},
-            "spec": {"url": url, "ref": ref} if url else {},
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": src_spec,
         })
-        self._add_root(kind, ks, src, anchor)
+        self._add_root(kind, ks, src, anchor, sync_at)
 
-    def _add_root(self, kind: str, ks: Document, src: Document | None, anchor: Document | None = None) -> None:
+    def _add_root(self, kind: str, ks: Document, src: Document | None, anchor: Document | None = None,
+                  sync_at: tuple = ()) -> None:
         spec = ks.spec
         path = spec.get("path") if isinstance(spec.get("path"), str) else ""
         rel = posixpath.normpath(path.lstrip("/")) if path else "."
@@ -76,8 +85,12 @@ class RootFinder:
             self.local_sources.setdefault(source_key, LocalSource(
                 source_key, "", self._matcher(sspec.get("ignore")),
                 norm_url(sspec["url"]) if isinstance(sspec.get("url"), str) else "", git_ref(sspec)))
+        elif src is not None and source_key is not None and src.kind == "OCIRepository" \
+                and source_key not in self.local_sources:
+            self._oci_roots.append(root)
         root.source_doc = src
         root.anchor = anchor
+        root.sync_at = sync_at
 
     def find_roots(self) -> None:
         gotk_dirs: dict[str, list[SourceFile]] = {}
@@ -107,15 +120,17 @@ class RootFinder:
         for doc in self.docs:
             if doc.kind == "FluxInstance" and doc.group == OPERATOR_GROUP:
                 sync = doc.spec.get("sync")
-                if isinstance(sync, dict) and isinstance(sync.get("path"), str):
-                    self._root_from_sync("FluxInstance", doc, sync, doc.namespace or "flux-system")
-            elif doc.kind == "HelmRelease" and doc.group == HELM_GROUP:
-                values = doc.spec.get("values")
+                # flux-operator renders the sync objects only when `sync.url` is set
+                if isinstance(sync, dict) and isinstance(sync.get("url"), str) and sync["url"]:
+                    self._root_from_sync("FluxInstance", doc, sync, doc.namespace or "flux-system", ("spec", "sync"))
+            elif doc.kind == "HelmRelease" and doc.group == HELM_GROUP and self._is_flux_instance_chart(doc):
+                values, at = self.chart_values(doc)
                 inst = values.get("instance") if isinstance(values, dict) else None
                 sync = inst.get("sync") if isinstance(inst, dict) else None
-                if isinstance(sync, dict) and isinstance(sync.get("path"), str) and _is_flux_instance_chart(doc):
+                if isinstance(sync, dict) and isinstance(sync.get("url"), str) and sync["url"]:
                     ns = doc.spec.get("targetNamespace") or doc.namespace or "flux-system"
-                    self._root_from_sync("flux-instance-chart", doc, sync, ns if isinstance(ns, str) else "flux-system")
+                    self._root_from_sync("flux-instance-chart", doc, sync, ns if isinstance(ns, str) else "flux-system",
+                                         at)
         for entry in self._config_roots:
             # a plain path, or (path, configuration file, line, column) to locate findings
             where = None
@@ -132,11 +147,215 @@ class RootFinder:
                 d = posixpath.normpath(str(path).strip("/")) if str(path).strip("/") else "."
                 self.local_sources[tuple(parts)] = LocalSource(tuple(parts), "" if d == "." else d, self._matcher(None))
 
-    def _root_from_sync(self, kind: str, doc: Document, sync: dict, ns: str) -> None:
-        skind = sync.get("kind") if isinstance(sync.get("kind"), str) else "GitRepository"
+    def _root_from_sync(self, kind: str, doc: Document, sync: dict, ns: str, at: tuple) -> None:
+        """The source and Kustomization flux-operator creates for an instance's ``sync``:
+        named ``sync.name`` (default: the instance's namespace), of ``sync.kind``
+        (default GitRepository), in the instance's namespace."""
+        skind = sync.get("kind") if isinstance(sync.get("kind"), str) and sync.get("kind") else "GitRepository"
         url = sync.get("url") if isinstance(sync.get("url"), str) else ""
         ref = sync.get("ref") if isinstance(sync.get("ref"), str) else ""
-        self._synthetic_root(kind, doc, doc.path, sync["path"], skind, url, ref, ns)
+        path = sync.get("path") if isinstance(sync.get("path"), str) else "./"
+        name = sync.get("name") if isinstance(sync.get("name"), str) and sync.get("name") else ns
+        self._synthetic_root(kind, doc, doc.path, path, skind, url, ref, ns, name=name, sync_at=at)
+
+    # ------------------------------------------------------------------ self-applying Kustomizations
+
+    def self_applying_roots(self) -> None:
+        """A Flux Kustomization that nothing in the tree applies and whose own `spec.path`
+        covers the file that defines it (the "cluster" Kustomization that `kubectl apply -k`
+        or a bootstrap script installs once) is the root of its own cluster, also when
+        other roots exist elsewhere in the tree."""
+        new = []
+        for ks in [d for d in self.docs if is_flux_ks(d)]:
+            if self.applied(ks):
+                continue
+            spec = ks.spec
+            sref = spec.get("sourceRef")
+            if not isinstance(sref, dict) or _s(sref.get("kind"), "GitRepository") not in ("GitRepository",
+                                                                                          "OCIRepository"):
+                continue
+            path = spec.get("path") if isinstance(spec.get("path"), str) else "./"
+            rel = posixpath.normpath(path.lstrip("/")) if path.strip("/.") else "."
+            rel_dir = "" if rel == "." else rel
+            if not ks.path.startswith(rel_dir + "/" if rel_dir else "") or not self.resolver.contained(rel) \
+                    or not os.path.isdir(self.resolver.abspath(rel_dir)):
+                continue
+            if not any(b.doc is ks for b in self.resolver.flux_build(rel_dir, ks, self._matcher(None))):
+                continue
+            ns = ks.namespace or "default"
+            key = (_s(sref.get("kind"), "GitRepository"), _s(sref.get("namespace"), ns), _s(sref.get("name")))
+            self.local_sources.setdefault(key, LocalSource(key, "", self._matcher(None), reason=(
+                "a self-applying Kustomization's source: taken to be this repository")))
+            before = len(self.roots)
+            self._add_root("self-applying", ks, None)
+            if len(self.roots) > before:
+                new.append(self.roots[-1])
+        if new:
+            self.walk(new)
+
+    # ------------------------------------------------------------------ sources pushed as OCI artifacts
+
+    def map_oci_roots(self) -> None:
+        """A root synced from an OCIRepository syncs this repository's content pushed as an
+        artifact (`flux push artifact --path=DIR`): find DIR, the directory of the checkout
+        under which the sync path and the paths of the Kustomizations it applies resolve,
+        and map the source to it. `sources:` in the configuration always wins."""
+        dirs = self.dirs()
+        for root in self._oci_roots:
+            key = root.source_key
+            if key in self.local_sources:
+                continue
+            sync = root.path if root.path != "." else ""
+            candidates = sorted(d for d in dirs if posixpath.join(d, sync).rstrip("/") in dirs or (not sync and True))
+            if not sync:
+                candidates = [""]
+            scored = [(self._oci_score(d, root), d) for d in candidates]
+            best = max((sc for sc, _ in scored), default=-1)
+            fits = [d for sc, d in scored if sc == best and sc >= 0]
+            doc = root.anchor or root.applied.doc
+            loc = doc.loc(*root.sync_at) if root.anchor is not None and root.sync_at else doc.loc()
+            name = "/".join(key)
+            if len(fits) == 1:
+                self.local_sources[key] = LocalSource(key, fits[0], self._matcher(None), reason=(
+                    f"the sync path `{sync or '.'}` and the paths it applies resolve under `{fits[0] or '.'}`"))
+                continue
+            if fits:
+                shown = ", ".join(f"`{d or '.'}`" for d in fits[:4])
+                msg = (f"the OCI artifact that {name} syncs could be any of these directories: {shown}; its "
+                       "Kustomizations are not resolved in this checkout")
+                hint = f"Say which in .gitlint-flux.yaml: `sources: {{{name}: {fits[0] or '.'}}}`."
+            else:
+                msg = (f"no directory of this checkout holds the sync path `{sync or '.'}` of the OCI artifact that "
+                       f"{name} syncs; its Kustomizations are not resolved in this checkout")
+                hint = f"If the artifact is pushed from this repository, say from where: `sources: {{{name}: DIR}}`."
+            self.problems.append(Problem("oci-source", doc.path, loc.line, loc.column, msg, hint=hint,
+                                         resource=resource_of(doc)))
+
+    def _oci_score(self, d: str, root) -> int:
+        """How well directory ``d`` explains an OCI root: -1 when the sync path is not under
+        it, else the number of Kustomization paths (of the sync path's Kustomizations that
+        use the same source) that resolve under it."""
+        sync = root.path if root.path != "." else ""
+        base = posixpath.join(d, sync).rstrip("/") if sync else d
+        if base and not os.path.isdir(self.resolver.abspath(base)):
+            return -1
+        score = 0
+        prefix = (base + "/") if base else ""
+        for rel, sf in self.files.items():
+            if not rel.startswith(prefix) or sf.skip_reason is not None:
+                continue
+            for doc in sf.documents:
+                if not is_flux_ks(doc):
+                    continue
+                sref = doc.spec.get("sourceRef")
+                if not isinstance(sref, dict) or _s(sref.get("kind")) != root.source_key[0] or \
+                        _s(sref.get("name")) != root.source_key[2]:
+                    continue
+                path = doc.spec.get("path")
+                if isinstance(path, str) and path.strip("./"):
+                    target = posixpath.normpath(posixpath.join(d, path.lstrip("/")))
+                    score += 1 if os.path.isdir(self.resolver.abspath(target)) else -1000
+        return score
+
+    # ------------------------------------------------------------------ the flux-instance chart
+
+    def _is_flux_instance_chart(self, doc: Document) -> bool:
+        """A HelmRelease of the flux-instance chart: by its chart name, by a `chartRef` to an
+        OCIRepository whose URL ends in `flux-instance`, or by its own name."""
+        spec = doc.spec
+        chart = spec.get("chart")
+        if isinstance(chart, dict):
+            cs = chart.get("spec")
+            if isinstance(cs, dict) and isinstance(cs.get("chart"), str) and \
+                    cs["chart"].rstrip("/").rpartition("/")[2] == "flux-instance":
+                return True
+        cref = spec.get("chartRef")
+        if isinstance(cref, dict) and isinstance(cref.get("name"), str):
+            ns = _s(cref.get("namespace"), doc.namespace or "flux-system")
+            for d in self.docs:
+                if d.kind == "OCIRepository" and d.group == SOURCE_GROUP and d.name == cref["name"] and \
+                        (d.namespace or ns) == ns:
+                    url = d.spec.get("url")
+                    if isinstance(url, str) and url.rstrip("/").rpartition("/")[2] == "flux-instance":
+                        return True
+            if "flux-instance" in cref["name"]:
+                return True
+        return doc.name == "flux-instance"
+
+    def chart_values(self, doc: Document) -> tuple[dict, tuple]:
+        """A HelmRelease's values as helm-controller merges them: each `valuesFrom` entry in
+        order (its `valuesKey`, default `values.yaml`, or at `targetPath`), then
+        `spec.values` on top; and the field path that locates `instance.sync`."""
+        merged: dict = {}
+        at: tuple = ("spec", "values", "instance", "sync")
+        for i, vf in enumerate(_list(doc.spec.get("valuesFrom"))):
+            if not isinstance(vf, dict) or not isinstance(vf.get("name"), str):
+                continue
+            kind = vf.get("kind") if vf.get("kind") in ("ConfigMap", "Secret") else "ConfigMap"
+            key = vf.get("valuesKey") if isinstance(vf.get("valuesKey"), str) and vf.get("valuesKey") else "values.yaml"
+            text = self._values_source(kind, doc.namespace or "flux-system", vf["name"], key)
+            if text is None:
+                continue
+            if isinstance(vf.get("targetPath"), str) and vf["targetPath"]:
+                value: dict = {}
+                node = value
+                parts = vf["targetPath"].split(".")
+                for part in parts[:-1]:
+                    node = node.setdefault(part, {})
+                node[parts[-1]] = text
+                merged = _deep_merge(merged, value)
+                continue
+            from ..yamlcompose import compose_all
+
+            docs, errors = compose_all(text)
+            if errors or not docs or not isinstance(docs[0][0], dict):
+                continue
+            values = docs[0][0]
+            if isinstance(values.get("instance"), dict) and "sync" in values["instance"]:
+                at = ("spec", "valuesFrom", i)
+            merged = _deep_merge(merged, values)
+        inline = doc.spec.get("values")
+        if isinstance(inline, dict):
+            merged = _deep_merge(merged, inline)
+            if isinstance(inline.get("instance"), dict) and "sync" in inline["instance"]:
+                at = ("spec", "values", "instance", "sync")
+        return merged, at
+
+    def _values_source(self, kind: str, namespace: str, name: str, key: str) -> str | None:
+        """The text under ``key`` of a ConfigMap or Secret of the tree (a committed one, or
+        one a kustomization generates from a file), found by name."""
+        import base64
+
+        for d in self.docs:
+            if d.kind == kind and d.group == "" and d.name == name:
+                for section in ("data", "stringData"):
+                    data = d.value.get(section) if isinstance(d.value, dict) else None
+                    if isinstance(data, dict) and isinstance(data.get(key), str):
+                        if section == "data" and kind == "Secret":
+                            try:
+                                return base64.b64decode(data[key]).decode("utf-8")
+                            except ValueError:
+                                return None
+                        return data[key]
+        for kdir, sf in sorted(self.resolver.kfiles.items()):
+            kdoc = next((d for d in sf.documents if isinstance(d.value, dict)), None)
+            gens = kdoc.value.get("configMapGenerator" if kind == "ConfigMap" else "secretGenerator") if kdoc else None
+            for g in gens if isinstance(gens, list) else ():
+                if not isinstance(g, dict) or g.get("name") != name:
+                    continue
+                for f in _list(g.get("files")):
+                    if not isinstance(f, str):
+                        continue
+                    fkey, eq, fpath = f.partition("=")
+                    if not eq:
+                        fkey, fpath = f.rpartition("/")[2], f
+                    if fkey.strip() != key:
+                        continue
+                    rel = posixpath.normpath(posixpath.join(kdir, fpath.strip()))
+                    fsf = self.files.get(rel)
+                    if fsf is not None and fsf.text is not None:
+                        return fsf.text
+        return None
 
     # ------------------------------------------------------------------ fallback roots
 
@@ -179,17 +398,15 @@ class RootFinder:
             self.roots.append(root)
 
 
-def _is_flux_instance_chart(doc: Document) -> bool:
-    spec = doc.spec
-    chart = spec.get("chart")
-    if isinstance(chart, dict):
-        cs = chart.get("spec")
-        if isinstance(cs, dict) and isinstance(cs.get("chart"), str) and cs["chart"].rstrip("/").endswith("flux-instance"):
-            return True
-    cref = spec.get("chartRef")
-    if isinstance(cref, dict) and isinstance(cref.get("name"), str) and "flux-instance" in cref["name"]:
-        return True
-    return doc.name == "flux-instance"
+def _deep_merge(base: dict, over: dict) -> dict:
+    """Helm's values merge: mappings merge recursively, anything else is replaced."""
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
 
 
 def _to_ymap(value, line, col):

@@ -17,6 +17,7 @@ class Root:
     #: the document that defines the root when it is not a Kustomization itself (a
     #: FluxInstance, a flux-instance HelmRelease)
     anchor: Document | None = None
+    sync_at: tuple = ()  # the field path of the anchor's `sync` (where findings about it go)
 
 
 @dataclass(eq=False)
@@ -52,4 +53,5 @@ class LocalSource:
     matcher: Matcher
     url: str = ""
     ref: str = ""
+    reason: str = ""  # why the source is taken to be this checkout (for `gitlint-flux roots`)
 

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from ..kustomize import FluxOverlay, images_of
 from ..model import Applied, Document, Problem, resource_of
 from ..substitution import SubstitutionError, is_disabled, substitute_object, substitution_runs
+from .artifacts import artifacts_of, resolve as resolve_artifact
 from .refs import data_of, scalar_text
 from .scopes import LocalSource, Scope
-from .vocab import SOURCE_GROUP, git_ref, is_flux_ks, list_field as _list, norm_url
+from .vocab import SOURCE_GROUP, git_ref, is_flux_ks, list_field as _list, norm_url, string_field as _s
 
 
 @dataclass(slots=True)
@@ -125,11 +126,13 @@ class Walker:
     def _local(self, key: tuple) -> LocalSource | None:
         return self.local_sources.get(key)
 
-    def walk(self) -> None:
+    def walk(self, roots: list | None = None) -> None:
+        """Apply what the roots (all of them, or those given) apply, recursively."""
+        roots = self.roots if roots is None else roots
         pending: list[tuple[Scope, Applied]] = []
         done: set[tuple] = set()
         queue: deque[tuple[Scope, Applied]] = deque()
-        for r in self.roots:
+        for r in roots:
             queue.append((self.scopes[r.applied.scope], r.applied))
         while True:
             while queue:
@@ -145,8 +148,11 @@ class Walker:
                 for a in result:
                     if is_flux_ks(a.doc):
                         queue.append((self.scopes[a.scope], a))
-            # a GitRepository applied meanwhile may point at this repository
-            progressed = self._discover_local_sources()
+            # a GitRepository applied meanwhile may point at this repository; an
+            # ArtifactGenerator applied meanwhile may produce a pending ExternalArtifact
+            gens = sum(len(sc.of_kind("ArtifactGenerator")) for sc in self.scopes.values())
+            progressed = self._discover_local_sources() or gens != getattr(self, "_seen_generators", 0)
+            self._seen_generators = gens
             if not progressed or not pending:
                 break
             queue.extend(pending)
@@ -155,7 +161,7 @@ class Walker:
             self._note_external(ks, "its source is not this repository")
         # a root (and its source) is part of its scope even when its path does not
         # include the file that defines it
-        for r in self.roots:
+        for r in roots:
             scope = self.scopes[r.applied.scope]
             for doc in (r.applied.doc, r.source_doc):
                 if doc is None:
@@ -193,16 +199,33 @@ class Walker:
         sname = sref.get("name") if isinstance(sref.get("name"), str) else ""
         skey = (skind, sns, sname)
         src = self._local(skey)
+        raw = spec.get("path")
+        path = raw if isinstance(raw, str) else "./"
+        doc = ks.doc
+        loc = doc.loc("spec", "path")
+        if src is None and skind == "ExternalArtifact":
+            found = self._artifact_dir(scope, sns, sname, path)
+            if found is None:
+                return None  # the generator's source may become local later
+            rel, matcher, reason = found
+            if rel is None:
+                if reason.startswith("missing"):
+                    self.problems.append(Problem(
+                        "path-missing", doc.path, loc.line, loc.column,
+                        f"spec.path `{path}` is not in ExternalArtifact `{sname}`: {reason[len('missing: '):]}",
+                        hint="Fix the path, or the ArtifactGenerator's copy operations.", resource=resource_of(doc),
+                        end_line=loc.end_line, end_column=loc.end_column))
+                else:
+                    self._note_external(ks, f"its ExternalArtifact `{sname}` is not resolved here: {reason}")
+                return []
+            src = LocalSource(skey, "", matcher, reason=reason)
+            path = rel or "./"
         if src is None:
             if skind == "GitRepository":
                 return None  # may become local once more GitRepositories are known
             self._note_external(ks, f"its source is a {skind or 'source'}, not this checkout")
             return []
-        raw = spec.get("path")
-        path = raw if isinstance(raw, str) else "./"
         rel = posixpath.normpath(posixpath.join(src.dir, path.lstrip("/"))) if path.strip("/.") else (src.dir or ".")
-        doc = ks.doc
-        loc = doc.loc("spec", "path")
         if not self.resolver.contained(rel):
             self.problems.append(Problem("outside-root", doc.path, loc.line, loc.column,
                                          f"spec.path `{path}` leaves the repository", resource=resource_of(doc)))
@@ -280,6 +303,28 @@ class Walker:
             for k, v in inline.items():
                 out[str(k)] = None if v is None else (v if isinstance(v, str) else scalar_text(v))
         return out, complete
+
+    def _artifact_dir(self, scope: Scope, namespace: str, name: str, path: str):
+        """(checkout directory or None, matcher, reason) of ``path`` inside the
+        ExternalArtifact ``namespace/name`` an ArtifactGenerator of the cluster produces; None
+        when no generator of the cluster produces it (yet)."""
+        for gen in scope.of_kind("ArtifactGenerator"):
+            if gen.namespace != namespace:
+                continue
+            alias_dirs, matcher = {}, None
+            for s in _list(gen.spec.get("sources")):
+                if not isinstance(s, dict) or not isinstance(s.get("alias"), str):
+                    continue
+                key = (_s(s.get("kind"), "GitRepository"), _s(s.get("namespace"), gen.namespace), _s(s.get("name")))
+                local = self._local(key)
+                alias_dirs[s["alias"]] = local.dir if local is not None else None
+                if local is not None and matcher is None:
+                    matcher = local.matcher
+            for art in artifacts_of(gen.spec, alias_dirs, self.dirs()):
+                if art.name == name:
+                    rel, reason = resolve_artifact(art, path, alias_dirs)
+                    return rel, matcher or self._matcher(None), reason
+        return None
 
     def _external_secret(self, scope: Scope, namespace: str, name: str) -> Applied | None:
         """The ExternalSecret of the cluster that creates Secret ``namespace/name``."""

@@ -938,3 +938,130 @@ def _pinned(url: str) -> bool:
     if re.search(r"/refs/heads/|/(?:main|master|HEAD|develop)/", url):
         return False
     return bool(re.search(r"/(?:refs/tags/)?v?\d+\.\d+(?:\.\d+)?[^/]*/", url))
+
+
+class ExternalArtifactGate(Rule):
+    """A `sourceRef` to an ExternalArtifact in a cluster whose controllers refuse it.
+
+    kustomize-controller and helm-controller accept `sourceRef.kind: ExternalArtifact` (the
+    artifacts an ArtifactGenerator produces) only with the `ExternalArtifact` feature gate
+    on; it is off by default through Flux 2.9, and flux-operator turns it on when it installs
+    the `source-watcher` component. Reported only where the tree tells which Flux the
+    cluster runs (a committed `gotk-components.yaml`, a FluxInstance) and the gate is off
+    there; the reconcile then fails with an unsupported source kind.
+
+    **Fix:** add `source-watcher` to the FluxInstance's components, or
+    `--feature-gates=ExternalArtifact=true` to both controllers' arguments.
+
+    Failing:
+    ```yaml
+    # file: clusters/prod/flux-system/gotk-components.yaml
+    # Flux Version: v2.7.5
+    # Components: source-controller,kustomize-controller
+    # file: clusters/prod/flux-system/kustomization.yaml
+    resources: [gotk-components.yaml, gotk-sync.yaml]
+    # file: clusters/prod/apps.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./
+      prune: true
+      sourceRef: {kind: ExternalArtifact, name: apps}
+    # file: clusters/prod/artifacts.yaml
+    apiVersion: source.extensions.fluxcd.io/v1beta1
+    kind: ArtifactGenerator
+    metadata: {name: fleet, namespace: flux-system}
+    spec:
+      sources:
+        - {alias: repo, kind: GitRepository, name: flux-system}
+      artifacts:
+        - name: apps
+          copy:
+            - {from: "@repo/apps/**", to: "@artifact/"}
+    # file: apps/configmap.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: settings, namespace: default}
+    data: {cluster: prod}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
+    Passing:
+    ```yaml
+    # file: clusters/prod/flux-system/gotk-components.yaml
+    # Flux Version: v2.7.5
+    # Components: source-controller,kustomize-controller
+    # file: clusters/prod/flux-system/kustomization.yaml
+    resources: [gotk-components.yaml, gotk-sync.yaml]
+    patches:
+      - patch: |
+          - op: add
+            path: /spec/template/spec/containers/0/args/-
+            value: --feature-gates=ExternalArtifact=true
+        target: {kind: Deployment, name: kustomize-controller}
+    # file: clusters/prod/apps.yaml
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: apps, namespace: flux-system}
+    spec:
+      interval: 10m
+      path: ./
+      prune: true
+      sourceRef: {kind: ExternalArtifact, name: apps}
+    # file: clusters/prod/artifacts.yaml
+    apiVersion: source.extensions.fluxcd.io/v1beta1
+    kind: ArtifactGenerator
+    metadata: {name: fleet, namespace: flux-system}
+    spec:
+      sources:
+        - {alias: repo, kind: GitRepository, name: flux-system}
+      artifacts:
+        - name: apps
+          copy:
+            - {from: "@repo/apps/**", to: "@artifact/"}
+    # file: apps/configmap.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: settings, namespace: default}
+    data: {cluster: prod}
+    # file: clusters/prod/flux-system/gotk-sync.yaml
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 1m, url: https://github.com/example/fleet, ref: {branch: main}}
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {name: flux-system, namespace: flux-system}
+    spec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+    ```
+    """
+
+    code = "FLX410"
+    slug = "external-artifact-gate"
+    severity = WARNING
+
+    def check(self, ctx):
+        for e in ctx.graph.edges:
+            if e.target.kind != "ExternalArtifact" or e.kind not in ("sourceRef", "chartRef") \
+                    or e.source.scope == NOT_APPLIED or e.source.doc.origin == "synthetic":
+                continue
+            picture = ctx.graph.flux_of(e.source.scope)
+            if not picture.known or picture.gate("ExternalArtifact"):
+                continue
+            ctx.current = e.source.doc
+            yield self.at(e.source, e.field_path + ("kind",),
+                          f"{e.source.doc.kind} `{e.source.name}` uses ExternalArtifact `{e.target.name}`, but the "
+                          f"cluster's controllers refuse that source kind: {picture.gate_reason('ExternalArtifact')}",
+                          hint="Install source-watcher (FluxInstance `components`), or add "
+                               "`--feature-gates=ExternalArtifact=true` to kustomize-controller and helm-controller.")

@@ -279,6 +279,52 @@ class ReplacementFailed(ProblemRule):
     problem_kinds = ("replacement-failed",)
 
 
+class OciSourceDirectory(ProblemRule):
+    """The directory of this checkout that an OCI artifact sync holds could not be settled.
+
+    A cluster synced from an OCIRepository (a FluxInstance's `sync.kind: OCIRepository`, or
+    a `gotk-sync.yaml` on an OCIRepository) syncs this repository's content pushed as an
+    artifact (`flux push artifact --path=DIR`). gitlint-flux looks for `DIR`: the directory
+    under which the sync path and the paths of the Kustomizations it applies resolve. When
+    more than one directory fits, or none does, the cluster's Kustomizations are not
+    resolved in this checkout; this finding says so once, with the `sources:` entry that
+    settles it.
+
+    **Fix:** add the directory to `.gitlint-flux.yaml`: `sources: {OCIRepository/flux-system/flux-system: kubernetes}`.
+
+    Failing:
+    ```yaml
+    # file: clusters/prod/flux-instance.yaml
+    apiVersion: fluxcd.controlplane.io/v1
+    kind: FluxInstance
+    metadata: {name: flux, namespace: flux-system}
+    spec:
+      distribution: {version: "2.x", registry: ghcr.io/fluxcd}
+      sync: {kind: OCIRepository, url: "oci://ghcr.io/example/fleet", ref: latest, path: ./missing}
+    ```
+    Passing:
+    ```yaml
+    # file: clusters/prod/flux-instance.yaml
+    apiVersion: fluxcd.controlplane.io/v1
+    kind: FluxInstance
+    metadata: {name: flux, namespace: flux-system}
+    spec:
+      distribution: {version: "2.x", registry: ghcr.io/fluxcd}
+      sync: {kind: OCIRepository, url: "oci://ghcr.io/example/fleet", ref: latest, path: ./prod}
+    # file: clusters/prod/configmap.yaml
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: settings, namespace: default}
+    data: {cluster: prod}
+    ```
+    """
+
+    code = "FLX111"
+    slug = "oci-source-directory"
+    severity = WARNING
+    problem_kinds = ("oci-source",)
+
+
 class NotAManifest(ProblemRule):
     """A file that Flux or kustomize applies is not a Kubernetes manifest.
 
