@@ -32,6 +32,7 @@ KNOWN_KEYS = {
     "kubernetes-version": "Kubernetes version of the core schemas",
     "strict-schemas": "a kind without schema is an error, not info",
     "cache-max-size": "cap of the cache directory: bytes, or a size such as 256MB (default: 256MB)",
+    "unapplied": "findings in files no Flux root applies: warning (default, capped), info, off, or error (uncapped)",
 }
 PROFILES = ("recommended", "strict")
 PROFILE_KEYS = {"extends", "rules"}
@@ -84,6 +85,7 @@ class Config:
     schema_order: list[str] | None = None
     kubernetes_version: str | None = None
     strict_schemas: bool = False
+    unapplied: str = "warning"  # findings in files no root applies: warning | info | off | error
     cache_max_size: int | None = None  # None: GITLINT_FLUX_CACHE_MAX_SIZE, else 256 MB
 
     def excluded(self, rel: str) -> bool:
@@ -197,6 +199,10 @@ def parse_config(path: str, data: object) -> Config:
                                parse_rules(path, data.get("rules"), cfg.custom))
     cfg.ignore = _parse_ignore(path, data.get("ignore"), cfg.custom)
     cfg.schema_locations = _str_list(path, "schema-locations", data.get("schema-locations"))
+    unapplied = data.get("unapplied", "warning")
+    if unapplied not in ("warning", "info", "off", "error"):
+        raise ConfigError(f"{path}: `unapplied` must be one of warning, info, off, error (got {unapplied!r})")
+    cfg.unapplied = unapplied
     if data.get("schema-order") is not None:
         cfg.schema_order = _str_list(path, "schema-order", data.get("schema-order"))
         bad = [s for s in cfg.schema_order if s not in ("repository", "locations", "bundled", "catalog", "kubernetes")]

@@ -112,7 +112,8 @@ def check(loaded: Loaded, opts: Options, paths: list[str], stats: Stats | None =
     registry = all_rules()
     state = Findings(findings, files, linted, problems, config, registry, root, paths,
                      inline_suppressions=opts.inline_suppressions, stdin_filename=opts.stdin_filename,
-                     baseline=opts.baseline)
+                     baseline=opts.baseline, unapplied=graph.unapplied_files(),
+                     unapplied_level=getattr(config, "unapplied", "warning"), fallback=graph.fallback)
     findings = process(state)
     sel = state.selection
     infos = {r.code: r.info() for r in rules}

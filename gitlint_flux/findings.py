@@ -7,10 +7,12 @@ order:
 1. the rule's default severity;
 2. the profile and the configuration's ``rules:`` (applied when the rules are made, so a
    rule's findings start at its configured level);
-3. **context caps** (``apply_caps``): a finding may carry ``caps``, ``(severity, reason)``
-   pairs that a rule or stage attaches when the context makes a defect less certain (a
-   file no root applies, a fallback cluster, a schema from a catalog of unknown release);
-   the finding is lowered to the lowest cap, never raised, and the reasons stay on it;
+3. **context caps**: ``context`` drops the findings that need a cluster (``Rule.cluster_context``)
+   in files no root applies and caps the others at ``unapplied:`` (default warning), and caps
+   cluster-context findings at warning in the fallback cluster; a rule or stage may attach
+   its own ``(severity, reason)`` caps (a schema from a catalog of unknown release, an
+   empty-string substitution); ``apply_caps`` lowers each finding to its lowest cap, never
+   raises it, and the reasons stay on it;
 4. inline suppressions, the configuration's ``ignore:``, the path selection, the baseline
    (they drop findings, they never change a severity);
 5. the exit code (``engine.exit_code``, ``--fail-on``) over what is left.
@@ -42,6 +44,10 @@ class Findings:
     inline_suppressions: bool = True
     stdin_filename: str | None = None
     baseline: set[str] | None = None
+    #: files no Flux root applies, and what to do with their findings (``unapplied:``)
+    unapplied: set[str] = field(default_factory=set)
+    unapplied_level: str = "warning"
+    fallback: bool = False  # no root was found: the fallback cluster cannot settle references
     selection: list[str] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -76,6 +82,27 @@ def clamp_positions(run: Findings) -> list[Finding]:
 def exclude(run: Findings) -> list[Finding]:
     """Findings in files the configuration excludes are dropped."""
     return [f for f in run.findings if not run.config.excluded(f.path)]
+
+
+def context(run: Findings) -> list[Finding]:
+    """The context caps that the run itself knows: a file no root applies (cluster-context
+    findings dropped, the others capped at ``unapplied:``, default warning), and the
+    fallback cluster (cluster-context findings at most warnings)."""
+    out = []
+    for f in run.findings:
+        if f.rule == "FLX000":
+            out.append(f)
+            continue
+        cls = run.rules.get(f.rule)
+        cluster = bool(getattr(cls, "cluster_context", False))
+        if f.path in run.unapplied and run.unapplied_level != "error":
+            if cluster or run.unapplied_level == "off":
+                continue
+            f.caps.append((run.unapplied_level, "no Flux root applies this file"))
+        elif run.fallback and cluster:
+            f.caps.append(("warning", "no root was found: the fallback cluster cannot settle this"))
+        out.append(f)
+    return out
 
 
 def apply_caps(run: Findings) -> list[Finding]:
@@ -194,7 +221,7 @@ def order(run: Findings) -> list[Finding]:
 
 
 STEPS: tuple[Callable[[Findings], list[Finding]], ...] = (
-    clamp_positions, exclude, apply_caps, dedupe, suppress, ignore, select_paths, fingerprint, baseline, order,
+    clamp_positions, exclude, context, apply_caps, dedupe, suppress, ignore, select_paths, fingerprint, baseline, order,
 )
 
 

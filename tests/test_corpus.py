@@ -94,8 +94,10 @@ def test_kustomize_helm_example_two_clusters_no_duplicates():
         assert max(keys.values()) == 1
         # the bootstrap Kustomization (synthetic: the gotk files are placeholders) and the three it applies
         assert {k[2] for k in keys if k[0] == "Kustomization"} == {"flux-system", "infra-controllers", "infra-configs", "apps"}
-    # ExternalArtifact paths are external, their sources produced by the ArtifactGenerator
-    assert len(g.external_paths) == 6
+    # ExternalArtifact paths resolve through the ArtifactGenerator's copy operations
+    assert g.external_paths == []
+    for name in ("clusters/production", "clusters/staging"):
+        assert {a.name for a in g.scopes[name].applied if a.doc.kind == "HelmRelease"} >= {"podinfo"}
     src = [e for e in g.edges if e.kind == "sourceRef" and e.source.scope != NOT_APPLIED]
     assert src and all(e.state == RESOLVED for e in src)
 

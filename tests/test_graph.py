@@ -121,9 +121,15 @@ def test_oci_and_external_artifact_paths_are_external(repo):
             """,
         "clusters/prod/apps.yaml": flux_ks("apps", "./production").replace("kind: GitRepository", "kind: ExternalArtifact")
         .replace("name: flux-system", "name: apps"),
+        "apps/production/cm.yaml": CM.format("prod"),
     })
     report = lint(root)
     assert found(report, "FLX105") == []
+    # the OCI artifact is not this repository: external; the ExternalArtifact's path is
+    # resolved through the generator's copy operations to apps/production
+    g = graph_of(root)
+    assert [why for ks, why in g.external_paths] == ["its source is a OCIRepository, not this checkout"]
+    assert kinds(g.scopes["clusters/prod"], "ConfigMap") == [("default", "prod")]
     g = graph_of(root)
     edge = next(e for e in g.edges if e.source.name == "apps" and e.kind == "sourceRef")
     assert edge.state == RESOLVED and edge.resolved.doc.kind == "ArtifactGenerator"
@@ -196,7 +202,7 @@ def test_fallback_roots_with_one_info(repo):
     assert report.findings[0].severity == "info"
     g = graph_of(root)
     assert g.fallback and [r.kind for r in g.roots] == ["fallback"]
-    assert kinds(g.scopes["deploy/apps.yaml"], "ConfigMap") == [("default", "x")]
+    assert kinds(g.scopes["(fallback)"], "ConfigMap") == [("default", "x")]
 
 
 def test_namespace_from_parent_kustomization_resolves_depends_on(repo):

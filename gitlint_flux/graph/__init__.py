@@ -15,13 +15,13 @@ from .flux import CURRENT, GATE_DEFAULTS, FluxPicture
 from .refs import REFERENCES, RefSpec, flux_references, related_for
 from .scopes import LocalSource, Root, Scope
 from .vocab import (
-    FLUX_KINDS, HELM_GROUP, IMAGE_GROUP, KUSTOMIZE_GROUP, NOT_APPLIED, NOTIFICATION_GROUP, OPERATOR_GROUP,
+    FALLBACK, FLUX_KINDS, HELM_GROUP, IMAGE_GROUP, KUSTOMIZE_GROUP, NOT_APPLIED, NOTIFICATION_GROUP, OPERATOR_GROUP,
     SOURCE_GROUP, Layer, is_flux, is_flux_ks, layer_of, norm_url,
 )
 
 __all__ = [
     "CURRENT", "GATE_DEFAULTS", "FluxPicture",
-    "FLUX_KINDS", "Graph", "HELM_GROUP", "IMAGE_GROUP", "KUSTOMIZE_GROUP", "NOT_APPLIED", "NOTIFICATION_GROUP",
+    "FALLBACK", "FLUX_KINDS", "Graph", "HELM_GROUP", "IMAGE_GROUP", "KUSTOMIZE_GROUP", "NOT_APPLIED", "NOTIFICATION_GROUP",
     "OPERATOR_GROUP", "REFERENCES", "SOURCE_GROUP", "Layer", "LocalSource", "RefSpec", "Root", "Scope",
     "flux_references", "is_flux", "is_flux_ks", "layer_of", "norm_url", "related_for",
 ]

@@ -55,6 +55,8 @@ class Graph(RootFinder, Walker, References):
         self._flux: dict[str, FluxPicture] = {}
         self._oci_roots: list[Root] = []
         self._dirs: set[str] | None = None
+        self._reached: set[str] = set()
+        self._unapplied: set[str] | None = None
 
     # ------------------------------------------------------------------ setup
 
@@ -122,16 +124,25 @@ class Graph(RootFinder, Walker, References):
         if not self.roots:
             self.fallback_roots()
             if self.roots:
+                cfg = self.fallback_config()
+                lines = ["roots:"] + [f"  - {r}" for r in cfg["roots"]]
+                if cfg["sources"]:
+                    lines += ["sources:"] + [f"  {k}: {v}" for k, v in cfg["sources"].items()]
                 self.problems.append(Problem(
                     "no-root", self.roots[0].applied.doc.path, 1, 1,
                     "no Flux root found (gotk-sync.yaml, FluxInstance, flux-instance chart or `roots:` in the "
-                    f"configuration); {len(self.roots)} Kustomization(s) that nothing else applies are taken as roots",
-                    hint="Add `roots:` to .gitlint-flux.yaml naming the directories your clusters sync.",
+                    f"configuration): the {len(self.roots)} Kustomization(s) that nothing else applies are taken as "
+                    "one cluster, and findings that need the real cluster are at most warnings",
+                    hint="Add to .gitlint-flux.yaml what makes the run exact:\n" + "\n".join(lines),
+                    data={"config": cfg},
                 ))
         self.map_oci_roots()
         self.walk()
         if not self.fallback:
             self.self_applying_roots()
+        # the files the clusters' builds reached (their kustomizations, patches, generator
+        # inputs, manifests), before every other kustomization file is resolved
+        self._reached = set(self.resolver.roles)
         # every kustomization file is resolved, applied or not: a broken reference in
         # one fails `kustomize build` wherever it is used
         for d in sorted(self.resolver.kfiles):
@@ -143,15 +154,40 @@ class Graph(RootFinder, Walker, References):
 
     # ------------------------------------------------------------------ accessors
 
-    def applied_objects(self) -> Iterator[Applied]:
+    def applied_objects(self, unapplied: bool = False) -> Iterator[Applied]:
         """Every object as applied in every real cluster (a document applied in two
-        clusters comes twice); the synthetic objects standing for roots are left out."""
+        clusters comes twice); the synthetic objects standing for roots are left out.
+        ``unapplied``: also the objects no root applies (judged by per-object rules, their
+        findings capped by the findings pipeline), when the tree has roots."""
         for scope in self.scopes.values():
             if scope.name == NOT_APPLIED:
+                if not (unapplied and self.roots):
+                    continue
+                for a in scope.applied:
+                    # documents of patch files, generator inputs...: not objects of their own
+                    if a.doc.origin == "" and not (self.roles_of(a.doc.path) - {"resource"}):
+                        yield a
                 continue
             for a in scope.applied:
                 if a.doc.origin != "synthetic":
                     yield a
+
+    def unapplied_files(self) -> set[str]:
+        """The files no root applies: neither an object of theirs is applied in a cluster,
+        nor a cluster's build reads them (as a kustomization, patch, component, generator
+        input...). Empty when the tree has no root at all (nothing can be told)."""
+        if not self.roots:
+            return set()
+        if self._unapplied is None:
+            applied = set(self._reached)
+            for a in self.applied_objects():
+                applied.add(a.doc.path)
+            for r in self.roots:
+                for d in (r.applied.doc, r.anchor, r.source_doc):
+                    if d is not None:
+                        applied.add(d.path)
+            self._unapplied = {rel for rel, sf in self.files.items() if rel not in applied}
+        return self._unapplied
 
     def roles_of(self, path: str) -> set[str]:
         """How kustomize uses a file: ``resource``, ``patch``, ``component``, ``generator``, ..."""

@@ -12,6 +12,7 @@ import posixpath
 
 from ..model import Document, Problem, YMap, resource_of
 from .scopes import LocalSource, Root, Scope
+from .vocab import FALLBACK
 from .vocab import (
     HELM_GROUP, KUSTOMIZE_GROUP, OPERATOR_GROUP, SOURCE_GROUP, git_ref, is_flux_ks, list_field as _list, norm_url,
     string_field as _s,
@@ -378,24 +379,38 @@ class RootFinder:
             for b in self.resolver.flux_build(rel_dir, ks, self._matcher(None)):
                 if b.doc is not ks:
                     applied_by_other.add(id(b.doc))
+        scope = Scope(FALLBACK, None)
         for ks in kss:
             if id(ks) in applied_by_other:
                 continue
             sref = ks.spec.get("sourceRef")
             if isinstance(sref, dict) and _s(sref.get("kind"), "GitRepository") == "GitRepository":
                 key = ("GitRepository", _s(sref.get("namespace"), ks.namespace or "default"), _s(sref.get("name")))
-                self.local_sources.setdefault(key, LocalSource(key, "", self._matcher(None)))
+                self.local_sources.setdefault(key, LocalSource(key, "", self._matcher(None), reason=(
+                    "no root was found: every GitRepository is taken to be this repository")))
             ns = ks.namespace or "default"
-            name = ks.path
-            a = Applied(ks, ns, ks.name, name, None)
-            scope = Scope(name, None)
-            self.scopes[name] = scope
+            # one cluster holds every Kustomization that nothing applies, so that their
+            # references to each other resolve
+            self.scopes[FALLBACK] = scope
+            a = Applied(ks, ns, ks.name, FALLBACK, None)
             src_key = None
             if isinstance(sref, dict):
                 src_key = (_s(sref.get("kind")), _s(sref.get("namespace"), ns), _s(sref.get("name")))
             root = Root(a, "fallback", ks.path, src_key)
-            scope.root = root
+            if scope.root is None:
+                scope.root = root
             self.roots.append(root)
+
+    def fallback_config(self) -> dict:
+        """The configuration that would make a fallback run exact: the directories of the
+        Kustomizations taken as roots as `roots:`, and each GitRepository they use as this
+        repository under `sources:`."""
+        roots = sorted({r.applied.doc.path.rpartition("/")[0] or "." for r in self.roots if r.kind == "fallback"})
+        sources = {}
+        for r in self.roots:
+            if r.kind == "fallback" and r.source_key and r.source_key[0] == "GitRepository":
+                sources["/".join(r.source_key)] = "."
+        return {"roots": roots, "sources": dict(sorted(sources.items()))}
 
 
 def _deep_merge(base: dict, over: dict) -> dict:

@@ -25,6 +25,8 @@ FLUX_KINDS: dict[str, frozenset[str]] = {
     SOURCE_EXTENSIONS_GROUP: frozenset({"ArtifactGenerator"}),
 }
 NOT_APPLIED = "(not applied)"
+#: the one cluster of a tree where no root is found
+FALLBACK = "(fallback)"
 BOOTSTRAP_SECRETS = {("flux-system", "flux-system")}
 
 _LAYER_RE = re.compile(r"^(\d{1,3})-([A-Za-z0-9][\w.-]*)$")

@@ -85,6 +85,10 @@ class Rule:
     slug: ClassVar[str] = ""
     severity: ClassVar[str] = ERROR
     options: ClassVar[dict[str, Option]] = {}
+    #: the finding depends on the cluster that applies the object (its references, its
+    #: variables, its decryption, what a parent's patches add): not reported for files no
+    #: root applies, and at most a warning in the fallback cluster
+    cluster_context: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)

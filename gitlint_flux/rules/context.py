@@ -61,9 +61,11 @@ class Context:
         return [self.files[p] for p in self._linted]
 
     def applied(self, kinds: tuple[str, ...] | None = None) -> Iterator[Applied]:
-        """Objects as Flux applies them, in every real scope (a document applied in two
-        clusters comes twice; findings are deduplicated by location)."""
-        for a in self.graph.applied_objects():
+        """Objects as Flux applies them, in every cluster (a document applied in two
+        clusters comes twice; findings are deduplicated by location), then the objects no
+        root applies (scope ``(not applied)``: per-object rules judge them too, and the
+        findings pipeline caps their findings; rules that need the cluster skip them)."""
+        for a in self.graph.applied_objects(unapplied=True):
             if kinds is not None and a.doc.kind not in kinds:
                 continue
             self.current = a.doc

@@ -126,6 +126,7 @@ class UndefinedVariable(Rule):
     code = "FLX701"
     slug = "undefined-variable"
     severity = ERROR
+    cluster_context = True
 
     def check(self, ctx):
         for a in ctx.applied():
@@ -235,6 +236,7 @@ class SubstitutionSyntax(Rule):
     code = "FLX703"
     slug = "substitution-syntax"
     severity = ERROR
+    cluster_context = True
 
     def check(self, ctx):
         for a in ctx.applied():
@@ -329,6 +331,7 @@ class InvalidVariableName(Rule):
     code = "FLX704"
     slug = "invalid-variable-name"
     severity = ERROR
+    cluster_context = True
 
     def check(self, ctx):
         for a in ctx.applied(("Kustomization",)):
@@ -475,6 +478,7 @@ class UnsubstitutedVariable(Rule):
     code = "FLX702"
     slug = "unsubstituted-variable"
     severity = INFO
+    cluster_context = True
 
     def check(self, ctx):
         # a variable looks like Flux's when some Kustomization of the repository defines

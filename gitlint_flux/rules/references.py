@@ -121,6 +121,7 @@ class DanglingSourceRef(Rule):
     code = "FLX401"
     slug = "dangling-source-ref"
     severity = ERROR
+    cluster_context = True
 
     def check(self, ctx):
         for e in _dangling(ctx, _SOURCE_EDGES):
@@ -228,6 +229,7 @@ class DanglingDependsOn(Rule):
     code = "FLX402"
     slug = "dangling-depends-on"
     severity = ERROR
+    cluster_context = True
 
     def check(self, ctx):
         for e in _dangling(ctx, ("dependsOn",)):
@@ -340,6 +342,7 @@ class DependencyCycle(Rule):
     code = "FLX403"
     slug = "dependency-cycle"
     severity = ERROR
+    cluster_context = True
 
     def check(self, ctx):
         for _scope, cycle in ctx.graph.dependency_cycles():
@@ -425,6 +428,7 @@ class DanglingObjectRef(Rule):
     code = "FLX404"
     slug = "dangling-object-ref"
     severity = ERROR
+    cluster_context = True
 
     def check(self, ctx):
         for e in _dangling(ctx, ("providerRef", "imageRepositoryRef")):
@@ -524,6 +528,7 @@ class DanglingConfigMapRef(Rule):
     code = "FLX405"
     slug = "dangling-configmap-ref"
     severity = WARNING
+    cluster_context = True
 
     def check(self, ctx):
         yield from config_refs(self, ctx, ("ConfigMap",))
@@ -646,6 +651,7 @@ class LayerOrder(Rule):
     code = "FLX406"
     slug = "layer-order"
     severity = WARNING
+    cluster_context = True
 
     def check(self, ctx):
         for e in ctx.graph.edges:
@@ -818,6 +824,7 @@ class DuplicateObject(Rule):
     code = "FLX408"
     slug = "duplicate-object"
     severity = WARNING
+    cluster_context = True
 
     def check(self, ctx):
         for scope in ctx.graph.scopes.values():
@@ -1050,6 +1057,7 @@ class ExternalArtifactGate(Rule):
     code = "FLX410"
     slug = "external-artifact-gate"
     severity = WARNING
+    cluster_context = True
 
     def check(self, ctx):
         for e in ctx.graph.edges:

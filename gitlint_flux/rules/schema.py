@@ -157,6 +157,7 @@ class MissingRequiredField(_SchemaRule):
     code = "FLX203"
     slug = "missing-required-field"
     severity = ERROR
+    cluster_context = True
 
 
 class InvalidValue(_SchemaRule):

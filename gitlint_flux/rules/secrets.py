@@ -177,6 +177,7 @@ class SecretRefMissing(Rule):
     code = "FLX502"
     slug = "secret-ref-missing"
     severity = WARNING
+    cluster_context = True
 
     def check(self, ctx):
         yield from config_refs(self, ctx, ("Secret",))
@@ -261,6 +262,7 @@ class SopsWithoutDecryption(Rule):
     code = "FLX503"
     slug = "sops-without-decryption"
     severity = ERROR
+    cluster_context = True
 
     def check(self, ctx):
         graph = ctx.graph

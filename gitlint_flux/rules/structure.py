@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import INFO, WARNING
+from ..model import INFO, WARNING, Related
 from .base import ProblemRule, Rule
 
 
@@ -521,9 +521,13 @@ class NoRoot(ProblemRule):
 class NotApplied(Rule):
     """A file holds Kubernetes objects that no Flux root applies.
 
-    Reported once per file, as information: the file may be leftover, or applied by
-    something gitlint-flux cannot see (another source, a manual `kubectl apply`). Policy
-    rules do not judge such files (except the plaintext-secret rule).
+    Reported once per directory tree that no root applies (or once per directory for
+    stray files beside applied ones), with the count of files and objects, as information:
+    the files may be leftover (an archive), or applied by something gitlint-flux cannot see
+    (another source, a manual `kubectl apply`). Findings that need a cluster (references,
+    variables, decryption) are not reported in such files, and the others are capped at
+    `warning` (the `unapplied:` configuration key: `warning`, `info`, `off`, or `error` to
+    judge them as applied).
 
     **Fix:** add the file to a kustomization that a root applies, delete it, or exclude it
     in the configuration (`exclude:`) when it is applied elsewhere.
@@ -574,20 +578,37 @@ class NotApplied(Rule):
 
     def check(self, ctx):
         graph = ctx.graph
-        if not graph.roots:
+        unapplied = graph.unapplied_files()
+        if not unapplied:
             return
-        for sf in ctx.linted_files():
-            objs = sf.objects
-            if not objs or graph.roles_of(sf.path) - {"resource"}:
-                continue
-            if any(graph.reachable(d) for d in objs):
-                continue
-            if all(d.kind == "Kustomization" and d.group == "kustomize.toolkit.fluxcd.io" for d in objs):
-                continue  # orphan Flux Kustomizations are FLX407's (one defect, one finding)
-            d = ctx.current = objs[0]
-            yield self.finding(
-                sf.path, d.line, d.column,
-                f"no Flux root applies this file ({len(objs)} object{'s' if len(objs) != 1 else ''}, "
-                f"first {d.kind}/{d.name or '?'})",
-                hint="List it in a kustomization that a root applies, or exclude it in the configuration.",
-            )
+        # files holding only Flux Kustomizations are FLX407's (one defect, one finding)
+        files = [sf for sf in ctx.linted_files() if sf.path in unapplied and sf.objects
+                 and not all(d.kind == "Kustomization" and d.group == "kustomize.toolkit.fluxcd.io" for d in sf.objects)]
+        applied_dirs = {""}
+        for rel in graph.files:
+            if rel not in unapplied:
+                parts = rel.split("/")[:-1]
+                applied_dirs.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        groups: dict[str, list] = {}
+        for sf in files:
+            d = sf.path.rpartition("/")[0]
+            if d not in applied_dirs:
+                while d.rpartition("/")[0] not in applied_dirs:
+                    d = d.rpartition("/")[0]
+            groups.setdefault(d, []).append(sf)
+        for d, members in sorted(groups.items()):
+            members.sort(key=lambda sf: sf.path)
+            first = members[0]
+            doc = ctx.current = first.objects[0]
+            objects = sum(len(sf.objects) for sf in members)
+            where = f"under `{d}/`" if d not in applied_dirs else f"in `{d or '.'}/`"
+            if len(members) == 1:
+                what = f"`{first.path}` ({objects} object{'s' if objects != 1 else ''}, first {doc.kind}/{doc.name or '?'})"
+            else:
+                what = f"the {len(members)} files {where} ({objects} objects)"
+            related = [Related(sf.path, sf.objects[0].line, sf.objects[0].column, "not applied either")
+                       for sf in members[1:4]]
+            yield self.finding(first.path, doc.line, doc.column, f"no Flux root applies {what}",
+                               hint="List them in a kustomization that a root applies, delete them, or exclude "
+                                    "them in the configuration (`exclude:`); `gitlint-flux roots` shows what each "
+                                    "root applies.", related=related)
