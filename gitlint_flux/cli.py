@@ -8,7 +8,7 @@ import sys
 
 from . import __version__
 
-COMMANDS = ("lint", "graph", "rules", "explain", "cache")
+COMMANDS = ("lint", "graph", "roots", "rules", "explain", "cache")
 FORMAT_NAMES = ("text", "json", "sarif", "codequality", "junit", "github")
 FAIL_LEVELS = ("error", "warning", "info", "never")
 
@@ -63,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     _common(graph)
     graph.add_argument("--format", default="mermaid", choices=("mermaid", "dot", "json"))
     graph.add_argument("--output", "-o", metavar="FILE")
+
+    roots = sub.add_parser("roots", help="show how each root was found, the clusters, and what no root applies")
+    roots.add_argument("paths", nargs="*", metavar="PATH")
+    _common(roots)
+    roots.add_argument("--format", default="text", choices=("text", "json"))
+    roots.add_argument("--output", "-o", metavar="FILE")
 
     sub.add_parser("rules", help="list the rules")
     ex = sub.add_parser("explain", help="print a rule's documentation")
@@ -141,6 +147,8 @@ def _main(argv: list[str], exits_after: bool = False) -> int:
             return _graph(args)
         if args.command == "cache":
             return _cache(args)
+        if args.command == "roots":
+            return _roots(args)
         return _lint(args)
     except BrokenPipeError:
         return 0
@@ -289,6 +297,22 @@ def _graph(args) -> int:
         print(f"gitlint-flux: {exc}", file=sys.stderr)
         return 2
     _write(FORMATS[args.format](graph), args.output)
+    return 0
+
+
+def _roots(args) -> int:
+    """`gitlint-flux roots`: how each root was found, the clusters, what no root applies."""
+    from .config import ConfigError
+    from .roots_report import build, render_json, render_text
+    from .workspace import build_graph
+
+    try:
+        graph = build_graph(args.paths or ["."], args.root, args.config)
+    except ConfigError as exc:
+        print(f"gitlint-flux: {exc}", file=sys.stderr)
+        return 2
+    data = build(graph)
+    _write(render_json(data) if args.format == "json" else render_text(data), args.output)
     return 0
 
 

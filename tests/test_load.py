@@ -316,7 +316,7 @@ def test_kind_list_items_become_documents(repo):
     })
     report = lint(root)
     assert found(report) == [("FLX107", "orphan/list.yaml", 4, 5)]
-    assert report.findings[0].message == "no Flux root applies `orphan/list.yaml` (2 objects, first ConfigMap/one)"
+    assert report.findings[0].message == "no Flux root applies the 1 file under `orphan/` (2 objects, first ConfigMap/one)"
     g = graph_of(root)
     assert names(g, "app/list.yaml") == [(0, 0, "ConfigMap", "one", 4, 5), (0, 1, "ConfigMap", "two", 8, 5)]
     applied = [[(a.scope, a.namespace, a.name) for a in g.applied(d)] for d in g.files["app/list.yaml"].documents]

@@ -50,6 +50,7 @@ class Graph(RootFinder, Walker, References):
         self._sourceignore = self._load_sourceignores(sourceignores)
         self.local_sources: dict[tuple, LocalSource] = {}
         self._config_sources = config_sources or {}
+        self._config_source_keys: set[tuple] = set()
         self._config_roots = list(config_roots)
         self._synthetic: list[Document] = []
         self._flux: dict[str, FluxPicture] = {}
@@ -188,6 +189,25 @@ class Graph(RootFinder, Walker, References):
                         applied.add(d.path)
             self._unapplied = {rel for rel, sf in self.files.items() if rel not in applied}
         return self._unapplied
+
+    def unapplied_trees(self, files: list[str] | None = None) -> list[tuple[str, bool, list[str]]]:
+        """The files no root applies (or those of ``files``), grouped: ``(dir, whole,
+        files)`` per directory tree no root applies (``whole``: nothing under ``dir`` is
+        applied), or per directory for stray files beside applied ones."""
+        unapplied = self.unapplied_files()
+        applied_dirs = {""}
+        for rel in self.files:
+            if rel not in unapplied:
+                parts = rel.split("/")[:-1]
+                applied_dirs.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        groups: dict[str, list[str]] = {}
+        for rel in sorted(unapplied if files is None else (set(files) & unapplied)):
+            d = rel.rpartition("/")[0]
+            if d not in applied_dirs:
+                while d.rpartition("/")[0] not in applied_dirs:
+                    d = d.rpartition("/")[0]
+            groups.setdefault(d, []).append(rel)
+        return [(d, d not in applied_dirs, members) for d, members in sorted(groups.items())]
 
     def roles_of(self, path: str) -> set[str]:
         """How kustomize uses a file: ``resource``, ``patch``, ``component``, ``generator``, ..."""

@@ -112,6 +112,11 @@ class References:
             edge.state = EXTERNAL
             edge.note = "a remote cluster's kubeconfig is created by its provisioner, not stored in Git"
             return
+        if t.kind in ("GitRepository", "OCIRepository", "Bucket") and (t.kind, t.namespace, t.name) in self.local_sources \
+                and edge.kind == "sourceRef" and (self.fallback or (t.kind, t.namespace, t.name) in self._config_source_keys):
+            edge.state = EXTERNAL
+            edge.note = "taken to be this repository"
+            return
         if t.kind in ("GitRepository", "OCIRepository") and t.name == "flux-system" and scope.root is not None:
             if scope.root.source_key == (t.kind, t.namespace, t.name):
                 edge.state = EXTERNAL

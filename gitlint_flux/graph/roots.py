@@ -146,7 +146,9 @@ class RootFinder:
                 parts = ["GitRepository"] + parts
             if len(parts) == 3:
                 d = posixpath.normpath(str(path).strip("/")) if str(path).strip("/") else "."
-                self.local_sources[tuple(parts)] = LocalSource(tuple(parts), "" if d == "." else d, self._matcher(None))
+                self.local_sources[tuple(parts)] = LocalSource(tuple(parts), "" if d == "." else d, self._matcher(None),
+                                                               reason="`sources:` in the configuration")
+                self._config_source_keys.add(tuple(parts))
 
     def _root_from_sync(self, kind: str, doc: Document, sync: dict, ns: str, at: tuple) -> None:
         """The source and Kustomization flux-operator creates for an instance's ``sync``:
@@ -396,7 +398,8 @@ class RootFinder:
             src_key = None
             if isinstance(sref, dict):
                 src_key = (_s(sref.get("kind")), _s(sref.get("namespace"), ns), _s(sref.get("name")))
-            root = Root(a, "fallback", ks.path, src_key)
+            path = ks.spec.get("path") if isinstance(ks.spec.get("path"), str) else "./"
+            root = Root(a, "fallback", posixpath.normpath(path.lstrip("/")) if path.strip("/.") else ".", src_key)
             if scope.root is None:
                 scope.root = root
             self.roots.append(root)

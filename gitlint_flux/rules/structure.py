@@ -582,30 +582,22 @@ class NotApplied(Rule):
         if not unapplied:
             return
         # files holding only Flux Kustomizations are FLX407's (one defect, one finding)
-        files = [sf for sf in ctx.linted_files() if sf.path in unapplied and sf.objects
-                 and not all(d.kind == "Kustomization" and d.group == "kustomize.toolkit.fluxcd.io" for d in sf.objects)]
-        applied_dirs = {""}
-        for rel in graph.files:
-            if rel not in unapplied:
-                parts = rel.split("/")[:-1]
-                applied_dirs.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
-        groups: dict[str, list] = {}
-        for sf in files:
-            d = sf.path.rpartition("/")[0]
-            if d not in applied_dirs:
-                while d.rpartition("/")[0] not in applied_dirs:
-                    d = d.rpartition("/")[0]
-            groups.setdefault(d, []).append(sf)
+        files = {sf.path: sf for sf in ctx.linted_files() if sf.path in unapplied and sf.objects
+                 and not all(d.kind == "Kustomization" and d.group == "kustomize.toolkit.fluxcd.io" for d in sf.objects)}
+        groups = {d: [files[rel] for rel in members] for d, _whole, members in graph.unapplied_trees(list(files))}
+        whole = {d for d, w, _m in graph.unapplied_trees(list(files)) if w}
         for d, members in sorted(groups.items()):
             members.sort(key=lambda sf: sf.path)
             first = members[0]
             doc = ctx.current = first.objects[0]
             objects = sum(len(sf.objects) for sf in members)
-            where = f"under `{d}/`" if d not in applied_dirs else f"in `{d or '.'}/`"
-            if len(members) == 1:
+            where = f"under `{d}/`" if d in whole else f"in `{d or '.'}/`"
+            if len(members) == 1 and d not in whole:
                 what = f"`{first.path}` ({objects} object{'s' if objects != 1 else ''}, first {doc.kind}/{doc.name or '?'})"
             else:
-                what = f"the {len(members)} files {where} ({objects} objects)"
+                n = len(members)
+                what = (f"the {n} file{'s' if n != 1 else ''} {where} ({objects} object{'s' if objects != 1 else ''}, "
+                        f"first {doc.kind}/{doc.name or '?'})")
             related = [Related(sf.path, sf.objects[0].line, sf.objects[0].column, "not applied either")
                        for sf in members[1:4]]
             yield self.finding(first.path, doc.line, doc.column, f"no Flux root applies {what}",
