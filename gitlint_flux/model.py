@@ -210,9 +210,14 @@ class Document:
     item: int | None = None  # index in a List document's ``items``
     # "" for a document of the file; "generator" for a kustomize configMap/secretGenerator
     # entry; "synthetic" for an object Flux creates that the tree only describes
-    # (a FluxInstance's sync Kustomization, a configured root)
+    # (a FluxInstance's sync Kustomization, a configured root); "resourceset" for an
+    # object a ResourceSet renders
     origin: str = ""
     name_hash: bool = False  # generated name gets kustomize's hash suffix
+    #: for an object a ResourceSet renders (origin "resourceset"): the ResourceSet's
+    #: document, and which input set produced it
+    source: Any = None
+    input_label: str = ""
 
     @property
     def is_object(self) -> bool:

@@ -56,6 +56,10 @@ class Graph(RootFinder, Walker, References):
         self._flux: dict[str, FluxPicture] = {}
         self._oci_roots: list[Root] = []
         self._dirs: set[str] | None = None
+        #: documents ResourceSets render (validated by the schema stage like any other)
+        self.rendered: list[Document] = []
+        self._renders: dict = {}
+        self._render_problem_keys: set = set()
         self._reached: set[str] = set()
         self._unapplied: set[str] | None = None
 

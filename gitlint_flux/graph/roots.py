@@ -132,6 +132,25 @@ class RootFinder:
                     ns = doc.spec.get("targetNamespace") or doc.namespace or "flux-system"
                     self._root_from_sync("flux-instance-chart", doc, sync, ns if isinstance(ns, str) else "flux-system",
                                          at)
+        # a ResourceSet that renders the instance (its FluxInstance, or the flux-instance
+        # chart's HelmRelease) is where the cluster's root is defined
+        for rs in [d for d in self.docs if d.kind == "ResourceSet" and d.group == OPERATOR_GROUP]:
+            providers = [d.value for d in self.docs if d.kind == "ResourceSetInputProvider"
+                         and d.group == OPERATOR_GROUP and d.namespace == rs.namespace]
+            for doc in self.rendered_docs(rs, rs.value, providers)[0]:
+                if doc.kind == "FluxInstance" and doc.group == OPERATOR_GROUP:
+                    sync = doc.spec.get("sync")
+                    if isinstance(sync, dict) and isinstance(sync.get("url"), str) and sync["url"]:
+                        self._root_from_sync("FluxInstance", doc, sync, doc.namespace or rs.namespace or "flux-system",
+                                             ("spec", "sync"))
+                elif doc.kind == "HelmRelease" and doc.group == HELM_GROUP and self._is_flux_instance_chart(doc):
+                    values, at = self.chart_values(doc)
+                    inst = values.get("instance") if isinstance(values, dict) else None
+                    sync = inst.get("sync") if isinstance(inst, dict) else None
+                    if isinstance(sync, dict) and isinstance(sync.get("url"), str) and sync["url"]:
+                        ns = doc.spec.get("targetNamespace") or doc.namespace or rs.namespace or "flux-system"
+                        self._root_from_sync("flux-instance-chart", doc, sync, ns if isinstance(ns, str) else
+                                             "flux-system", at)
         for entry in self._config_roots:
             # a plain path, or (path, configuration file, line, column) to locate findings
             where = None

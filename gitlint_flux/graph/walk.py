@@ -19,7 +19,7 @@ from ..substitution import SubstitutionError, is_disabled, substitute_object, su
 from .artifacts import artifacts_of, resolve as resolve_artifact
 from .refs import data_of, scalar_text
 from .scopes import LocalSource, Scope
-from .vocab import SOURCE_GROUP, git_ref, is_flux_ks, list_field as _list, norm_url, string_field as _s
+from .vocab import OPERATOR_GROUP, SOURCE_GROUP, git_ref, is_flux_ks, list_field as _list, norm_url, string_field as _s
 
 
 @dataclass(slots=True)
@@ -258,7 +258,41 @@ class Walker:
                         variables_complete=subst.complete, built=b.value)
             self._register(tscope, a)
             out.append(a)
+        # what the ResourceSets among them render is applied by the same Kustomization
+        # (flux-operator applies it in the ResourceSet's namespace unless it sets one)
+        for rs in [a for a in out if a.doc.kind == "ResourceSet" and a.doc.group == OPERATOR_GROUP]:
+            out.extend(self._render(tscope, rs, doc))
         return out
+
+    def _render(self, scope: Scope, rs: Applied, by: Document) -> list[Applied]:
+        providers = [p.value for p in scope.of_kind("ResourceSetInputProvider") if p.namespace == rs.namespace]
+        docs, problems, _none = self.rendered_docs(rs.doc, rs.value, providers)
+        out = []
+        for d in docs:
+            cluster = self.is_cluster_scoped(d.kind)
+            ns = d.namespace or ("" if cluster else rs.namespace)
+            a = Applied(d, ns, d.name, scope.name, by)
+            self._register(scope, a)
+            out.append(a)
+        return out
+
+    def rendered_docs(self, doc: Document, value, providers: list) -> tuple[list[Document], list, bool]:
+        """A ResourceSet's rendered documents (rendered once per ResourceSet value and
+        providers; problems recorded once)."""
+        from .resourcesets import render_documents
+
+        key = (id(doc), id(value), tuple(id(p) for p in providers))
+        hit = self._renders.get(key)
+        if hit is None:
+            hit = render_documents(doc, value, providers)
+            self._renders[key] = hit
+            for p in hit[1]:
+                k = (p.kind, p.path, p.line, p.column, p.message)
+                if k not in self._render_problem_keys:
+                    self._render_problem_keys.add(k)
+                    self.problems.append(p)
+            self.rendered.extend(d for d in hit[0] if all(d is not x for x in self.rendered))
+        return hit
 
     def _substitution(self, scope: Scope, ks: Applied) -> "Substitution":
         """Whether and with what kustomize-controller substitutes in what ``ks`` applies."""

@@ -161,6 +161,9 @@ class Rule:
         """A finding at ``path`` of an ``Applied`` object or a ``Document``."""
         doc = getattr(target, "doc", target)
         loc = doc.loc(*path, key=key)
+        if doc.origin == "resourceset" and doc.source is not None:
+            label = f", input {doc.input_label}" if doc.input_label else ""
+            message += f" (rendered by ResourceSet `{doc.source.name}`{label})"
         if hasattr(target, "doc"):
             resource = resource_of(doc, namespace=target.namespace, name=target.name)
         else:

@@ -325,6 +325,112 @@ class OciSourceDirectory(ProblemRule):
     problem_kinds = ("oci-source",)
 
 
+class ResourceSetRender(ProblemRule):
+    """A ResourceSet whose templates flux-operator cannot render.
+
+    flux-operator renders `spec.resources` and `spec.resourcesTemplate` once per input set
+    with Go's text/template (delimiters `<< >>`, its sprig-derived functions and
+    `slugify`, `toYaml`, `inputs`), then reads the result as YAML. A template that does not
+    parse, a function it does not ship, a missing input key (it renders with
+    `missingkey=error`) or rendered YAML that does not parse fails the ResourceSet's
+    reconcile: nothing it templates is applied. The finding points at the template's line.
+
+    **Fix:** correct the template (the message quotes Go's error), or the inputs.
+
+    Failing:
+    ```yaml
+    # file: clusters/prod/tenants.yaml
+    apiVersion: fluxcd.controlplane.io/v1
+    kind: ResourceSet
+    metadata: {name: tenants, namespace: flux-system}
+    spec:
+      inputs:
+        - tenant: team1
+      resources:
+        - apiVersion: v1
+          kind: Namespace
+          metadata:
+            name: << inputs.tennant >>
+    ```
+    Passing:
+    ```yaml
+    # file: clusters/prod/tenants.yaml
+    apiVersion: fluxcd.controlplane.io/v1
+    kind: ResourceSet
+    metadata: {name: tenants, namespace: flux-system}
+    spec:
+      inputs:
+        - tenant: team1
+      resources:
+        - apiVersion: v1
+          kind: Namespace
+          metadata:
+            name: << inputs.tenant >>
+    ```
+    """
+
+    code = "FLX112"
+    slug = "resourceset-render"
+    problem_kinds = ("resourceset",)
+
+
+class ResourceSetPartial(ProblemRule):
+    """A ResourceSet that is not (or not entirely) rendered offline.
+
+    Inputs from providers other than `Static` ones (GitHub or GitLab pull requests and
+    branches, OCI artifact tags, external services) are known only in the cluster, and a
+    template may use something offline rendering cannot evaluate: those objects are not
+    rendered, and nothing about them is judged. Said once, as information.
+
+    **Fix:** nothing to fix; use `Static` providers (or inline `inputs`) where the objects
+    should be linted.
+
+    Failing:
+    ```yaml
+    # file: clusters/prod/previews.yaml
+    apiVersion: fluxcd.controlplane.io/v1
+    kind: ResourceSet
+    metadata: {name: previews, namespace: flux-system}
+    spec:
+      inputsFrom:
+        - kind: ResourceSetInputProvider
+          name: pull-requests
+      resources:
+        - apiVersion: v1
+          kind: Namespace
+          metadata:
+            name: preview-<< inputs.id >>
+    ---
+    apiVersion: fluxcd.controlplane.io/v1
+    kind: ResourceSetInputProvider
+    metadata: {name: pull-requests, namespace: flux-system}
+    spec:
+      type: GitHubPullRequest
+      url: https://github.com/example/app
+    ```
+    Passing:
+    ```yaml
+    # file: clusters/prod/previews.yaml
+    apiVersion: fluxcd.controlplane.io/v1
+    kind: ResourceSet
+    metadata: {name: previews, namespace: flux-system}
+    spec:
+      inputs:
+        - id: "1"
+      resources:
+        - apiVersion: v1
+          kind: Namespace
+          metadata:
+            name: preview-<< inputs.id >>
+    ```
+    """
+
+    code = "FLX113"
+    slug = "resourceset-partial"
+    severity = INFO
+    problem_kinds = ("resourceset-partial",)
+
+
 class NotAManifest(ProblemRule):
     """A file that Flux or kustomize applies is not a Kubernetes manifest.
 

@@ -170,6 +170,9 @@ class Analysis:
             loc = doc.loc(*path[:-1], key=True) if len(path) > 1 else Loc(doc.line, doc.column)
         else:
             loc = doc.loc(*path) if path else Loc(doc.line, doc.column)
+        if doc.origin == "resourceset" and doc.source is not None:
+            label = f", input {doc.input_label}" if doc.input_label else ""
+            message += f" (rendered by ResourceSet `{doc.source.name}`{label})"
         key = (code, doc.path, loc.line, loc.column, message)
         if key in self._seen:
             return
@@ -197,6 +200,11 @@ class Analysis:
                                kubernetes_version=s.kubernetes_version)
         self._flux_built: set[str] | None = None
         roles = graph.resolver.roles
+        # what ResourceSets render is validated like any other object, at its template
+        for doc in graph.rendered:
+            if doc.is_object:
+                ctx.current = doc
+                self.obj(doc, False)
         for sf in ctx.linted_files():
             r = roles.get(sf.path, set())
             if r and not (r & _VALIDATED_ROLES) and r & _NOT_VALIDATED_ROLES:
