@@ -113,7 +113,8 @@ def check(loaded: Loaded, opts: Options, paths: list[str], stats: Stats | None =
     state = Findings(findings, files, linted, problems, config, registry, root, paths,
                      inline_suppressions=opts.inline_suppressions, stdin_filename=opts.stdin_filename,
                      baseline=opts.baseline, unapplied=graph.unapplied_files(),
-                     unapplied_level=getattr(config, "unapplied", "warning"), fallback=graph.fallback)
+                     unapplied_level=getattr(config, "unapplied", "warning"),
+                     fallback=graph.fallback and bool(graph.roots))
     findings = process(state)
     sel = state.selection
     infos = {r.code: r.info() for r in rules}

@@ -162,7 +162,9 @@ BASE = {
     "infra/sources.yaml": HELMREPO,
     "apps/kustomization.yaml": "resources:\n  - config.yaml\n",
     "apps/config.yaml": CONFIGMAP.replace("{name}", "config"),
-    # an error already in the repository, in a file no commit below touches
+    # an error already in the repository, in a file no commit below touches (applied: a
+    # file no root applies has its findings capped at warning)
+    "clusters/prod/legacy.yaml": flux_ks("legacy", "./legacy"),
     "legacy/broken.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: old\n  name: older\n",
     ".gitlint-flux.yaml": "exclude:\n  - vendor/**\n",
 }
@@ -312,7 +314,8 @@ def test_try_repo(tmp_path, hook_repo, pc_env):
     repo = Repo(tmp_path / "fleet", pc_env)
     repo.path.mkdir()
     repo.git("init", "-q")
-    repo.write({**BASE, "apps/bad.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n"})
+    repo.write({**BASE, "apps/bad.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n",
+                "apps/kustomization.yaml": "resources:\n  - config.yaml\n  - bad.yaml\n"})
     repo.git("add", "-A")
     r = _run([*PRE_COMMIT, "try-repo", str(source), "gitlint-flux", "--files", "apps/bad.yaml", "apps/config.yaml"],
              repo.path, pc_env, timeout=600)

@@ -157,7 +157,6 @@ class MissingRequiredField(_SchemaRule):
     code = "FLX203"
     slug = "missing-required-field"
     severity = ERROR
-    cluster_context = True
 
 
 class InvalidValue(_SchemaRule):

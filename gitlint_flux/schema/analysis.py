@@ -423,6 +423,8 @@ class Analysis:
                 if k in seen:
                     continue
                 seen.add(k)
+                if e.kind == V.REQUIRED and not applied and self.graph.roots:
+                    continue  # no root applies it: a parent's patches may supply the field
                 if hit.source == "catalog" and (e.kind == V.UNKNOWN or e.detail == V.ENUM):
                     self.add(_CODE_OF[e.kind], doc, e.path, e.at, f"{e.message} (per {hit.origin})",
                              self.catalog_hint(e.hint), caps=(CATALOG_CAP,))
