@@ -261,7 +261,9 @@ class Cache:
         except (CodecError, TypeError, ValueError, OverflowError, RecursionError, ImportError):
             return
         header = MAGIC + bytes((FORMAT,)) + code + code_stamp().encode() + bytes((32 if self._mac_key else 0,))
-        mac = self._mac(header, payload) if self._mac_key is not None else b""
+        streamed = not isinstance(payload, (bytes, bytearray))
+        mac = self._mac(header, payload) if self._mac_key is not None and not streamed else \
+            (bytes(32) if self._mac_key is not None else b"")
         path = self._path(kind, key)
         try:
             if not os.path.isdir(self.dir):
@@ -273,10 +275,32 @@ class Cache:
                 old = 0
             fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
             try:
-                with os.fdopen(fd, "wb") as fh:
+                with os.fdopen(fd, "w+b") as fh:
                     fh.write(header)
                     fh.write(mac)
-                    fh.write(payload)
+                    if not streamed:
+                        fh.write(payload)
+                        size = len(payload)
+                    else:
+                        # written as encoded; the head (and the MAC over everything) after
+                        fh.write(payload.head)
+                        size = len(payload.head)
+                        for chunk in payload.chunks():
+                            fh.write(chunk)
+                            size += len(chunk)
+                        fixed = payload.fix()
+                        fh.seek(len(header) + len(mac))
+                        fh.write(fixed)
+                        if self._mac_key is not None:
+                            fh.flush()
+                            fh.seek(len(header) + len(mac))
+                            h = hashlib.blake2b(key=self._mac_key, digest_size=32)
+                            h.update(header)
+                            for block in iter(lambda: fh.read(1 << 20), b""):
+                                h.update(block)
+                            mac = h.digest()
+                            fh.seek(len(header))
+                            fh.write(mac)
                 os.replace(tmp, path)
             except BaseException:
                 try:
@@ -289,7 +313,7 @@ class Cache:
             self._errno = exc.errno if 0 < (exc.errno or 0) < 256 else None
             self._warn(f"cannot write to {self.dir} ({exc.strerror or exc})")
             return
-        self._account(len(header) + len(mac) + len(payload) - old)
+        self._account(len(header) + len(mac) + size - old)
 
     # ----------------------------------------------------------------------- the cap
 

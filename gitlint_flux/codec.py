@@ -236,6 +236,18 @@ SHARED_STR_MIN = 64
 
 
 def _encode_file(t, digest: str, documents: list, is_template: bool, shared: bool):
+    holder: list = []
+    try:
+        return _encode_file_nodes(t, digest, documents, is_template, shared, holder)
+    finally:
+        # the recursive closure refers to itself through its cell: break that cycle, or
+        # every file's structures stay alive until a garbage collection (the CLI runs none)
+        for f in holder[1:]:
+            f()
+        holder.clear()
+
+
+def _encode_file_nodes(t, digest: str, documents: list, is_template: bool, shared: bool, holder: list):
     Map, Seq, Str, Doc = t.Map, t.Seq, t.Str, t.Doc
     nodes: list = []
     memo: dict[int, int] | None = {} if shared else None
@@ -292,6 +304,12 @@ def _encode_file(t, digest: str, documents: list, is_template: bool, shared: boo
             memo[id(x)] = i
         return i
 
+    holder.append(node)
+
+    def release():
+        nonlocal node
+        node = None  # noqa: F841 - the closure's own cell
+    holder.append(release)
     docs = []
     for doc in documents:
         if doc.__class__ is not Document:
@@ -358,21 +376,48 @@ def _seq_positions(x: YSeq) -> tuple[bytes, list | None]:
     return b"", list(pl)
 
 
-def encode_files(value: dict) -> bytes:
-    """A file-cache dict ``rel -> (digest, documents, is_template, shared)`` as msgpack.
-    A file that the format cannot hold is left out (parsed again next time)."""
+class Stream:
+    """An encoded entry written piece by piece: ``head`` (its length known now), then
+    ``chunks()``; ``fix`` returns the bytes to write over the head once the chunks are
+    written (the count of entries goes in it)."""
+
+    def __init__(self, head: bytes, chunks, fix):
+        self.head, self.chunks, self.fix = head, chunks, fix
+
+
+def encode_files(value: dict) -> Stream:
+    """A file-cache dict ``rel -> (digest, documents, is_template, shared)`` as msgpack
+    (``[FORMAT, {rel: file}]``), streamed: each file is encoded on its own and written
+    at once, so the whole is never held in memory (at 20,000 files, one buffer and
+    msgpack's growth of it doubled the run's peak memory). The map's header is a map32
+    whose count is written last. A file that the format cannot hold is left out (parsed
+    again next time)."""
     t = _types()
     enc = t.encoder.encode
-    raw = t.msgspec.Raw
-    out = {}
-    for rel, entry in value.items():
-        try:
-            digest, documents, is_template, shared = entry
-            rel.encode("utf-8")
-            out[rel] = raw(enc(_encode_file(t, digest, documents, is_template, shared)))
-        except (_Uncacheable, t.msgspec.EncodeError, OverflowError, UnicodeEncodeError, TypeError, ValueError):
-            continue
-    return enc([FORMAT, out])
+    prefix = b"\x92" + enc(FORMAT)
+    count = [0]
+
+    def chunks():
+        for rel, entry in value.items():
+            try:
+                digest, documents, is_template, shared = entry
+                rel.encode("utf-8")
+                body = enc(_encode_file(t, digest, documents, is_template, shared))
+            except (_Uncacheable, t.msgspec.EncodeError, OverflowError, UnicodeEncodeError, TypeError, ValueError,
+                    RecursionError):
+                continue
+            count[0] += 1
+            yield enc(rel)
+            yield body
+
+    return Stream(prefix + b"\xdf\x00\x00\x00\x00", chunks, lambda: prefix + b"\xdf" + count[0].to_bytes(4, "big"))
+
+
+def encode_files_bytes(value: dict) -> bytes:
+    """``encode_files`` as one ``bytes`` (tests, small values)."""
+    st = encode_files(value)
+    body = b"".join(st.chunks())
+    return st.fix() + body
 
 
 _new_map = dict.__new__

@@ -180,6 +180,14 @@ class RunStore:
             self.files_pending = not self.cache.put_in_background(
                 file_cache_entries(self.files_key, pcache.fresh, fast=False))
             self.stats.timings["cache fork"] = time.perf_counter() - t
+        if self.files_pending:
+            # written now, before the graph and the checks hold their memory: the encoded
+            # entries are freed before the run's peak
+            t = time.perf_counter()
+            for kind, key, value, fast in file_cache_entries(self.files_key, pcache.fresh, fast=True):
+                self.cache.put(kind, key, value, fast=fast)
+            self.files_pending = False
+            self.stats.timings["cache write (files)"] = time.perf_counter() - t
         self.racy_digests = {rel: content_digest(self.prep, rel) for rel in self.racy}
 
     def store(self, report, internal: bool) -> None:

@@ -196,10 +196,10 @@ def test_file_entry_round_trips_exactly_and_a_wrong_shape_is_refused():
     import msgspec
 
     value = _file_value()
-    back = codec.decode_files(codec.encode_files(value))
+    back = codec.decode_files(codec.encode_files_bytes(value))
     assert back["a.yaml"][1][0].value._pv is not None  # packed again
     assert same_files(value, back)
-    top = msgspec.msgpack.decode(codec.encode_files(value))
+    top = msgspec.msgpack.decode(codec.encode_files_bytes(value))
     f = top[1]["a.yaml"]
     nodes = f[1]
     bad = []
@@ -214,7 +214,7 @@ def test_file_entry_round_trips_exactly_and_a_wrong_shape_is_refused():
         lambda n, f: f[2][0].__setitem__(4, "1"),  # a document line as text
         lambda n, f: f.__setitem__(3, 1),  # is_template as an integer
     ):
-        t = msgspec.msgpack.decode(codec.encode_files(value))
+        t = msgspec.msgpack.decode(codec.encode_files_bytes(value))
         mutate(t[1]["a.yaml"][1], t[1]["a.yaml"])
         try:
             codec.decode_files(msgspec.msgpack.encode(t))
@@ -232,7 +232,7 @@ def test_values_the_format_cannot_hold_leave_their_file_out():
     value = {"big.yaml": ("d" * 32, [Document("big.yaml", 0, m, 1, 1)], False, False),
              "b\udcff.yaml": ("d" * 32, [Document("b\udcff.yaml", 0, "x", 1, 1)], False, False)}
     value.update(_file_value())
-    assert list(codec.decode_files(codec.encode_files(value))) == ["a.yaml"]
+    assert list(codec.decode_files(codec.encode_files_bytes(value))) == ["a.yaml"]
 
 
 @needs_corpus
@@ -251,7 +251,7 @@ def test_every_corpus_parse_round_trips_exactly():
         fresh = pcache.fresh
         for kind, shared in (("files", False), ("files-shared", True)):
             part = {rel: v for rel, v in fresh.items() if v[3] == shared}
-            back = codec.decode_files(codec.encode_files(part))
+            back = codec.decode_files(codec.encode_files_bytes(part))
             assert len(back) == len(part), root.name  # no file left out
             assert same_files(part, back), root.name
         total += len(fresh)
