@@ -473,12 +473,17 @@ def _graph(args) -> int:
     from .workspace import build_graph
     from .graph_export import FORMATS
 
+    for p in args.paths:
+        if not os.path.exists(p):
+            return _usage(f"{p}: no such file or directory")
+    if args.root and not os.path.isdir(args.root):
+        return _usage(f"--root {args.root}: not a directory")
     try:
-        graph = build_graph(args.paths or ["."], args.root, args.config)
+        graph = build_graph(args.paths or ([args.root] if args.root else ["."]), args.root, args.config)
     except ConfigError as exc:
         print(f"gitlint-flux: {exc}", file=sys.stderr)
         return 2
-    _write(FORMATS[args.format](graph), args.output)
+    _write(FORMATS[args.format](graph, all_objects=args.all), args.output)
     return 0
 
 

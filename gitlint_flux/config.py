@@ -256,8 +256,8 @@ def parse_config(path: str, data: object) -> Config:
     if not isinstance(extends, str):
         raise ConfigError(f"{path}: `extends` must name a profile ({', '.join(PROFILES)}) or a profile file")
     cfg.extends = extends
-    cfg.rules = merge_settings(load_profile(extends, os.path.dirname(path), set()),
-                               parse_rules(path, data.get("rules"), cfg.custom))
+    own_rules = parse_rules(path, data.get("rules"), cfg.custom)
+    cfg.rules = merge_settings(load_profile(extends, os.path.dirname(path), set()), own_rules)
     cfg.ignore = _parse_ignore(path, data.get("ignore"), cfg.custom)
     cfg.schema_locations = _str_list(path, "schema-locations", data.get("schema-locations"))
     if data.get("schema-order") is not None:
@@ -293,6 +293,12 @@ def parse_config(path: str, data: object) -> Config:
             cfg.select = names
         else:
             cfg.extend_select = names
+        # a rule the profile turns off runs when the configuration selects it (its own
+        # `rules: {X: off}` still wins)
+        for code in expand_names(names, catalog):
+            setting = cfg.rules.get(code)
+            if setting is not None and not setting.enabled and code not in own_rules:
+                setting.enabled = True
     ms = data.get("min-severity")
     if ms is not None:
         if ms not in SEVERITIES:
