@@ -429,8 +429,9 @@ def _note_rules_off(config, layer, catalog: dict[str, str]) -> None:
 
 
 def _nothing_to_lint(report, paths: list[str], args) -> int | None:
-    """A run that linted nothing: every file excluded (exit 0, said), or no YAML file at all
-    (a usage error); None when something was linted or looked at."""
+    """A run that linted nothing: no YAML file at all is a usage error (2); every file
+    excluded by the configuration is said on stderr, and the (empty) reports are written
+    (exit 0). None otherwise."""
     if report.files or report.findings or args.stdin_filename:
         return None
     excluded = [s for s in report.skipped if s.reason == "excluded by configuration"]
@@ -438,7 +439,7 @@ def _nothing_to_lint(report, paths: list[str], args) -> int | None:
         n = len(excluded)
         print(f"gitlint-flux: nothing to lint: {'the' if n == 1 else 'all'} {n} file{'' if n == 1 else 's'} "
               f"given {'is' if n == 1 else 'are'} excluded by the configuration's `exclude:`", file=sys.stderr)
-        return 0
+        return None
     if not report.skipped:
         where = ", ".join(paths) if paths else "."
         print(f"gitlint-flux: no YAML file in {where} (nothing to lint; give the repository or a directory "

@@ -99,25 +99,43 @@ def git_toplevel(path: str) -> str | None:
     return os.path.realpath(top) if top else None
 
 
-def is_root_marker(d: str) -> bool:
-    """``d`` holds a gitlint-flux configuration or a Flux bootstrap (``flux-system/`` with
-    gotk files): the root of a repository outside git."""
+def _has_config(d: str) -> bool:
     if os.path.isfile(os.path.join(d, ".gitlint-flux.yaml")):
         return True
     pp = os.path.join(d, "pyproject.toml")
     if os.path.isfile(pp):
         try:
             with open(pp, "rb") as fh:
-                if b"[tool.gitlint-flux" in fh.read(1 << 20):
-                    return True
+                return b"[tool.gitlint-flux" in fh.read(1 << 20)
         except OSError:
-            pass
+            return False
+    return False
+
+
+_SYNC_PATH = re.compile(r"^\s+path:\s*[\"']?\.?/?([^\"'\s#]*)", re.M)
+
+
+def bootstrap_root(d: str) -> str | None:
+    """The repository root of a Flux bootstrap in ``d`` (``d/flux-system/`` with
+    ``gotk-*.yaml`` files): the directory its ``gotk-sync.yaml`` path is relative to (for
+    ``path: ./clusters/prod`` in ``REPO/clusters/prod``, ``REPO``), else ``d``; None when
+    ``d`` holds no bootstrap."""
     fs = os.path.join(d, "flux-system")
     try:
-        return os.path.isdir(fs) and any(n.startswith("gotk-") and n.endswith((".yaml", ".yml"))
-                                         for n in os.listdir(fs))
+        names = os.listdir(fs)
     except OSError:
-        return False
+        return None
+    if not any(n.startswith("gotk-") and n.endswith((".yaml", ".yml")) for n in names):
+        return None
+    try:
+        with open(os.path.join(fs, "gotk-sync.yaml"), encoding="utf-8", errors="replace") as fh:
+            m = _SYNC_PATH.search(fh.read(1 << 16))
+    except OSError:
+        m = None
+    sync = m.group(1).strip("/") if m else ""
+    if sync and d.replace(os.sep, "/").endswith("/" + sync):
+        return d[: len(d) - len(sync) - 1] or os.sep
+    return d
 
 
 def find_root(paths: list[str], root: str | None) -> tuple[str, bool]:
@@ -135,8 +153,11 @@ def find_root(paths: list[str], root: str | None) -> tuple[str, bool]:
         return top, True
     d = start
     while True:
-        if is_root_marker(d):
+        if _has_config(d):
             return d, False
+        found = bootstrap_root(d)
+        if found is not None:
+            return found, False
         parent = os.path.dirname(d)
         if parent == d:
             break
