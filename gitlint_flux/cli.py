@@ -244,10 +244,28 @@ def _names(values: list[str] | None) -> list[str] | None:
 
 
 def kubernetes_versions() -> list[str]:
-    """The Kubernetes minor versions the bundled core schemas know (oldest first)."""
-    from .schema.kube import available_versions
+    """The Kubernetes minor versions the bundled core schemas know (oldest first): the
+    ``v{X.Y}.0-local-strict`` directories of kubernetes-validate, found without importing
+    it or the schema stage (``--version`` stays light)."""
+    import importlib.util
+    import re
 
-    return [f"{a}.{b}" for a, b in available_versions()]
+    try:
+        spec = importlib.util.find_spec("kubernetes_validate")
+    except (ImportError, ValueError):
+        spec = None
+    found = set()
+    for loc in (spec.submodule_search_locations or ()) if spec else ():
+        d = os.path.join(loc, "kubernetes-json-schema")
+        try:
+            names = os.listdir(d)
+        except OSError:
+            continue
+        for n in names:
+            m = re.fullmatch(r"v(\d+)\.(\d+)\.\d+-local-strict", n)
+            if m and os.path.isfile(os.path.join(d, n, "_definitions.json")):
+                found.add((int(m.group(1)), int(m.group(2))))
+    return [f"{a}.{b}" for a, b in sorted(found)]
 
 
 def _check_kubernetes_version(value: str) -> str | None:

@@ -53,7 +53,7 @@ def test_example_repository_text_output():
         path, ln = line.split(":")[0], int(line.split(":")[1])
         text = (ROOT / path).read_text().splitlines()
         if not line.split()[2] in ("FLX104",):  # a Helm values file: the whole file is the defect
-            assert "deliberate defect" in text[ln - 2], line
+            assert any("deliberate defect" in t for t in text[max(0, ln - 4):ln - 1]), line
     assert lines[-1] == "20 files linted, 0 skipped, 23 documents: 9 errors, 1 warning, 0 info"
     assert "\033[" not in r.stdout
     readme = (ROOT / "README.md").read_text()
