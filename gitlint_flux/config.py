@@ -33,6 +33,9 @@ KNOWN_KEYS = {
     "strict-schemas": "a kind without schema is an error, not info",
     "cache-max-size": "cap of the cache directory: bytes, or a size such as 256MB (default: 256MB)",
     "unapplied": "findings in files no Flux root applies: warning (default, capped), info, off, or error (uncapped)",
+    "select": "the rules reported (codes, prefixes such as FLX2, slugs): replaces the profile's selection",
+    "extend-select": "rules reported in addition to the selection (codes, prefixes, slugs)",
+    "min-severity": "findings below this severity (info | warning | error) are left out of every report",
 }
 PROFILES = ("recommended", "strict")
 PROFILE_KEYS = {"extends", "rules"}
@@ -40,6 +43,60 @@ PROFILE_KEYS = {"extends", "rules"}
 
 class ConfigError(Exception):
     pass
+
+
+def did_you_mean(word: str, candidates, cutoff: float = 0.6) -> str:
+    """`` (did you mean `x`?)`` for the closest candidate, or an empty string."""
+    import difflib
+
+    word = str(word)
+    cands = list(candidates)
+    lowered = {c.lower(): c for c in cands}
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=cutoff)
+    return f" (did you mean `{lowered[close[0]]}`?)" if close else ""
+
+
+def split_names(value) -> list[str]:
+    """Rule names as given: a string or a list of strings, each possibly comma-separated."""
+    items = [value] if isinstance(value, str) else list(value or [])
+    return [n.strip() for item in items for n in str(item).split(",") if n.strip()]
+
+
+def expand_names(names: list[str], catalog: dict[str, str]) -> set[str]:
+    """Codes named by rule codes, code prefixes (``FLX2``, ``FLX20``) and slugs, given the
+    catalog ``{code: slug}``; ``ALL`` names every rule. Raises ``ValueError`` naming the
+    first unknown name, with the closest known one."""
+    by_slug = {slug: code for code, slug in catalog.items()}
+    out: set[str] = set()
+    for name in names:
+        key = name.strip()
+        up, low = key.upper(), key.lower()
+        if up == "ALL":
+            out.update(catalog)
+        elif up in catalog:
+            out.add(up)
+        elif low in by_slug:
+            out.add(by_slug[low])
+        elif re.fullmatch(r"[A-Z]+\d{0,3}", up) and any(c.startswith(up) for c in catalog):
+            out.update(c for c in catalog if c.startswith(up))
+        else:
+            raise ValueError(f"unknown rule, prefix or slug `{key}`"
+                             + did_you_mean(key, list(catalog) + list(by_slug)))
+    return out
+
+
+def _names(custom: dict | None) -> list[str]:
+    cat = rule_catalog(custom)
+    return [*cat, *cat.values()]
+
+
+def rule_catalog(custom: dict | None = None) -> dict[str, str]:
+    """``{code: slug}`` of every built-in rule and custom policy."""
+    from .rules import all_rules
+
+    out = {code: cls.slug for code, cls in all_rules().items()}
+    out.update({spec["code"]: spec["slug"] for spec, _src in (custom or {}).values()})
+    return out
 
 
 @dataclass
@@ -87,6 +144,11 @@ class Config:
     strict_schemas: bool = False
     unapplied: str = "warning"  # findings in files no root applies: warning | info | off | error
     cache_max_size: int | None = None  # None: GITLINT_FLUX_CACHE_MAX_SIZE, else 256 MB
+    #: ``select:`` / ``extend-select:`` as written (names, checked against the catalog);
+    #: the selection itself is resolved by ``findings.choose``
+    select: list[str] | None = None
+    extend_select: list[str] = field(default_factory=list)
+    min_severity: str | None = None  # ``min-severity:``
 
     def excluded(self, rel: str) -> bool:
         return any(glob_match(g, rel) for g in self.exclude)
@@ -162,7 +224,8 @@ def parse_config(path: str, data: object) -> Config:
     for key in data:
         if key not in KNOWN_KEYS:
             known = ", ".join(sorted(KNOWN_KEYS))
-            raise ConfigError(f"{path}: unknown configuration key `{key}` (known keys: {known})")
+            raise ConfigError(f"{path}: unknown configuration key `{key}`{did_you_mean(key, KNOWN_KEYS)} "
+                              f"(known keys: {known})")
     cfg = Config(path=path)
     cfg.exclude = _str_list(path, "exclude", data.get("exclude"))
     cfg.roots = _str_list(path, "roots", data.get("roots"))
@@ -195,8 +258,8 @@ def parse_config(path: str, data: object) -> Config:
     if not isinstance(extends, str):
         raise ConfigError(f"{path}: `extends` must name a profile ({', '.join(PROFILES)}) or a profile file")
     cfg.extends = extends
-    cfg.rules = merge_settings(load_profile(extends, os.path.dirname(path), set()),
-                               parse_rules(path, data.get("rules"), cfg.custom))
+    own_rules = parse_rules(path, data.get("rules"), cfg.custom)
+    cfg.rules = merge_settings(load_profile(extends, os.path.dirname(path), set()), own_rules)
     cfg.ignore = _parse_ignore(path, data.get("ignore"), cfg.custom)
     cfg.schema_locations = _str_list(path, "schema-locations", data.get("schema-locations"))
     unapplied = data.get("unapplied", "warning")
@@ -218,6 +281,36 @@ def parse_config(path: str, data: object) -> Config:
     if not isinstance(ss, bool):
         raise ConfigError(f"{path}: `strict-schemas` must be true or false")
     cfg.strict_schemas = ss
+    catalog = None
+    for key in ("select", "extend-select"):
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, (str, list)) or not all(isinstance(v, str) for v in
+                                                          ([value] if isinstance(value, str) else value)):
+            raise ConfigError(f"{path}: `{key}` must be a list of rule codes, prefixes or slugs")
+        names = split_names(value)
+        catalog = catalog or rule_catalog(cfg.custom)
+        try:
+            expand_names(names, catalog)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: `{key}`: {exc}") from None
+        if key == "select":
+            cfg.select = names
+        else:
+            cfg.extend_select = names
+        # a rule the profile turns off runs when the configuration selects it (its own
+        # `rules: {X: off}` still wins)
+        for code in expand_names(names, catalog):
+            setting = cfg.rules.get(code)
+            if setting is not None and not setting.enabled and code not in own_rules:
+                setting.enabled = True
+    ms = data.get("min-severity")
+    if ms is not None:
+        if ms not in SEVERITIES:
+            raise ConfigError(f"{path}: `min-severity` must be one of info, warning, error"
+                              + did_you_mean(str(ms), SEVERITIES))
+        cfg.min_severity = ms
     if data.get("cache-max-size") is not None:
         from .cache import parse_size
 
@@ -263,7 +356,8 @@ def parse_rules(path: str, rules, custom: dict | None = None) -> dict[str, RuleS
     for key, setting in rules.items():
         rule = lookup(str(key))
         if rule is None:
-            raise ConfigError(f"{path}: `rules` names an unknown rule `{key}`")
+            raise ConfigError(f"{path}: `rules` names an unknown rule `{key}`"
+                              f"{did_you_mean(str(key), _names(custom))}")
         rs = RuleSetting()
         if setting in ("off", False, "disable", "disabled"):
             rs.enabled = False
@@ -353,7 +447,8 @@ def _parse_ignore(path: str, value, custom=None) -> list[Ignore]:
             for n in names:
                 r = lookup(str(n))
                 if r is None:
-                    raise ConfigError(f"{path}: ignore[{i}] names an unknown rule `{n}`")
+                    raise ConfigError(f"{path}: ignore[{i}] names an unknown rule `{n}`"
+                                      f"{did_you_mean(str(n), _names(custom))}")
                 rules.add(r.code)
         if entry.get("path") is None and entry.get("resource") is None and rules is None:
             raise ConfigError(f"{path}: ignore[{i}] needs a path, rules or resource")

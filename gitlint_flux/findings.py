@@ -18,15 +18,23 @@ order:
 5. the exit code (``engine.exit_code``, ``--fail-on``) over what is left.
 
 A later capability adds a step here, never an ``if`` in a rule.
+
+What a user chose to see is a **view** of the run (``view``, its steps in ``VIEW_STEPS``),
+applied by the CLI to the run's report, cached or not: the rule selection (profile →
+configuration ``select:``/``extend-select:`` → ``--select``/``--extend-select``/``--ignore``,
+``choose``) and the display filter (``--min-severity``), whose hidden findings are counted in
+the report (``RunReport.hidden``) and still decide the exit code (``fails``). Fingerprints
+are assigned before the view and do not depend on it: identical findings are numbered per
+rule, and a selection keeps or drops a rule's findings as a whole.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from .model import SEVERITY_RANK, Finding, Problem, SourceFile
+from .model import SEVERITY_RANK, Finding, Problem, RunReport, SourceFile
 
 
 @dataclass
@@ -259,3 +267,82 @@ def in_selection(path: str, sel: list[str]) -> bool:
 def _names(target: str | None, sel: list[str]) -> bool:
     """A missing path lies in the selection, or is a directory that held a selected path."""
     return target is not None and (in_selection(target, sel) or any(in_selection(s, [target]) for s in sel))
+
+
+# --------------------------------------------------------------------------- the view
+
+
+@dataclass
+class Layer:
+    """One level of the selection: ``select`` replaces what the levels before chose (None:
+    keep it), ``extend`` adds, ``ignore`` removes (names: codes, prefixes, slugs)."""
+
+    select: list[str] | None = None
+    extend: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+
+
+def choose(catalog: dict[str, str], layers: list[Layer]) -> set[str] | None:
+    """The codes reported, given ``{code: slug}`` and the levels in order (the profile's,
+    which selects every rule it runs, then the configuration's, then the command line's).
+    None when no level narrows anything (every rule). Raises ``ValueError`` for an unknown
+    name (with the closest known one)."""
+    from .config import expand_names
+
+    chosen: set[str] | None = None
+    for layer in layers:
+        if layer.select is not None:
+            chosen = expand_names(layer.select, catalog)
+        if layer.extend:
+            added = expand_names(layer.extend, catalog)
+            if chosen is not None:
+                chosen = chosen | added
+        if layer.ignore:
+            chosen = (set(catalog) if chosen is None else chosen) - expand_names(layer.ignore, catalog)
+    return chosen
+
+
+@dataclass
+class View:
+    """What the user chose to see of a run."""
+
+    rules: set[str] | None = None  # the codes reported (None: all)
+    min_severity: str | None = None
+
+
+def select_rules(report: RunReport, v: View) -> RunReport:
+    """Only the selected rules' findings (internal errors always)."""
+    if v.rules is None:
+        return report
+    return replace(report, findings=[f for f in report.findings if f.rule == "FLX000" or f.rule in v.rules])
+
+
+def hide_below(report: RunReport, v: View) -> RunReport:
+    """Findings below ``--min-severity`` are left out of the report and counted."""
+    if not v.min_severity:
+        return report
+    floor = SEVERITY_RANK[v.min_severity]
+    shown, hidden = [], dict(report.hidden)
+    for f in report.findings:
+        if SEVERITY_RANK[f.severity] >= floor or f.rule == "FLX000":
+            shown.append(f)
+        else:
+            hidden[f.severity] = hidden.get(f.severity, 0) + 1
+    return replace(report, findings=shown, hidden=hidden, min_severity=v.min_severity)
+
+
+VIEW_STEPS: tuple[Callable[[RunReport, View], RunReport], ...] = (select_rules, hide_below)
+
+
+def view(report: RunReport, v: View) -> RunReport:
+    for step in VIEW_STEPS:
+        report = step(report, v)
+    return report
+
+
+def fails(report: RunReport, fail_on: str) -> bool:
+    """A finding at or above ``fail_on`` exists, shown or hidden by ``--min-severity``."""
+    if fail_on == "never":
+        return False
+    threshold = SEVERITY_RANK[fail_on]
+    return any(SEVERITY_RANK[f.severity] >= threshold for f in report.findings) or report.hidden_count(fail_on) > 0

@@ -1,7 +1,10 @@
 """``gitlint-flux graph``: the Flux graph as Mermaid, Graphviz dot or JSON.
 
-Scopes (clusters) and layers are groups; edges are ``applies`` (a Kustomization applies
-a Flux object), ``dependsOn`` and source references.
+Scopes (clusters) and layers are groups. By default the graph holds what a repository's
+README draws: the sources (``source.toolkit.fluxcd.io``) and the Flux Kustomizations,
+with ``applies`` (a Kustomization applies another, or a source), ``dependsOn`` and
+``sourceRef`` edges; ``all_objects`` (``--all``) adds every other Flux object and its
+references (``chartRef``, ``valuesFrom``, ``substituteFrom``, ``providerRef``...).
 """
 
 from __future__ import annotations
@@ -14,11 +17,21 @@ from .model import Applied
 _EDGE_KINDS = ("dependsOn", "sourceRef", "chartRef")
 
 
-def _nodes(graph: Graph) -> list[Applied]:
+SOURCE_GROUP = "source.toolkit.fluxcd.io"
+KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
+
+
+def is_outline(a: Applied) -> bool:
+    """A source or a Flux Kustomization: what the default graph draws."""
+    group = a.doc.group
+    return group == SOURCE_GROUP or (group == KUSTOMIZE_GROUP and a.doc.kind == "Kustomization")
+
+
+def _nodes(graph: Graph, all_objects: bool = True) -> list[Applied]:
     out = []
     for scope in graph.scopes.values():
         for a in scope.applied:
-            if is_flux(a.doc):
+            if is_flux(a.doc) and (all_objects or is_outline(a)):
                 out.append(a)
     return out
 
@@ -27,11 +40,12 @@ def _id(a: Applied) -> str:
     return f"{a.scope}|{a.doc.kind}|{a.namespace}|{a.name}"
 
 
-def as_dict(graph: Graph) -> dict:
-    nodes = _nodes(graph)
+def as_dict(graph: Graph, all_objects: bool = True) -> dict:
+    nodes = _nodes(graph, all_objects)
     ids = {id(a): _id(a) for a in nodes}
     out_nodes, out_edges = [], []
     seen = set()
+    kept = set(ids.values())
     for a in nodes:
         nid = ids[id(a)]
         if nid in seen:
@@ -47,11 +61,15 @@ def as_dict(graph: Graph) -> dict:
         if a.by is not None:
             for parent in graph.applied_by_doc.get(id(a.by), []):
                 if parent.scope == a.scope or graph.scopes[a.scope].parent == parent.scope:
-                    out_edges.append({"from": _id(parent), "to": nid, "kind": "applies"})
+                    if _id(parent) in kept and _id(parent) != nid:  # the bootstrap applies itself
+                        out_edges.append({"from": _id(parent), "to": nid, "kind": "applies"})
                     break
     for e in graph.edges:
         if e.kind not in _EDGE_KINDS and e.kind not in ("valuesFrom", "substituteFrom", "providerRef",
                                                         "imageRepositoryRef", "secretRef", "include"):
+            continue
+        if not all_objects and (e.kind not in ("dependsOn", "sourceRef") or _id(e.source) not in kept
+                                or (e.resolved is not None and _id(e.resolved) not in kept)):
             continue
         out_edges.append({
             "from": _id(e.source), "to": _id(e.resolved) if e.resolved is not None else None,
@@ -67,8 +85,8 @@ def _safe(s: str) -> str:
     return s.replace('"', "'")
 
 
-def mermaid(graph: Graph) -> str:
-    data = as_dict(graph)
+def mermaid(graph: Graph, all_objects: bool = False) -> str:
+    data = as_dict(graph, all_objects)
     idx = {n["id"]: f"n{i}" for i, n in enumerate(data["nodes"])}
     lines = ["flowchart LR"]
     by_scope: dict[str, dict[str, list[dict]]] = {}
@@ -106,8 +124,8 @@ def mermaid(graph: Graph) -> str:
     return "\n".join(lines) + "\n"
 
 
-def dot(graph: Graph) -> str:
-    data = as_dict(graph)
+def dot(graph: Graph, all_objects: bool = False) -> str:
+    data = as_dict(graph, all_objects)
     idx = {n["id"]: f"n{i}" for i, n in enumerate(data["nodes"])}
     lines = ["digraph flux {", "  rankdir=LR;", "  node [shape=box, fontsize=10];"]
     by_scope: dict[str, list[dict]] = {}
@@ -138,5 +156,5 @@ def dot(graph: Graph) -> str:
 FORMATS = {
     "mermaid": mermaid,
     "dot": dot,
-    "json": lambda g: json.dumps(as_dict(g), indent=2) + "\n",
+    "json": lambda g, all_objects=False: json.dumps(as_dict(g, all_objects), indent=2) + "\n",
 }

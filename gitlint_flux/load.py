@@ -62,6 +62,26 @@ def is_yaml_candidate(name: str) -> bool:
     return name.endswith(YAML_SUFFIXES) or name in KUSTOMIZATION_NAMES or name.endswith(JINJA_SUFFIXES)
 
 
+_GIT_WARNED: set[str] = set()
+
+
+def _git_failed(message: str) -> None:
+    """git is installed but failed (not merely "not a git repository"): say so once per
+    process on stderr, with git's message and, for an ownership refusal, the fix; the run
+    goes on without git."""
+    msg = message.strip() or "git failed"
+    if msg in _GIT_WARNED:
+        return
+    _GIT_WARNED.add(msg)
+    fix = ""
+    if "dubious ownership" in msg:
+        fix = ("\n  the fix: mark the checkout safe (`git config --global --add safe.directory DIR`; in a CI "
+               "container whose checkout another user owns, `safe.directory '*'`), or run as its owner")
+    text = "\n  ".join(line.strip() for line in msg.splitlines() if line.strip())
+    sys.stderr.write(f"gitlint-flux: git failed, so this run goes on without git (.gitignore is not read, the "
+                     f"root is not git's top level):\n  {text}{fix}\n")
+
+
 def git_toplevel(path: str) -> str | None:
     try:
         out = subprocess.run(
@@ -70,15 +90,59 @@ def git_toplevel(path: str) -> str | None:
             env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
         )
     except (OSError, subprocess.SubprocessError):
-        return None
+        return None  # no git installed
     if out.returncode != 0:
+        if "not a git repository" not in out.stderr:
+            _git_failed(out.stderr)
         return None
     top = out.stdout.strip()
     return os.path.realpath(top) if top else None
 
 
+def _has_config(d: str) -> bool:
+    if os.path.isfile(os.path.join(d, ".gitlint-flux.yaml")):
+        return True
+    pp = os.path.join(d, "pyproject.toml")
+    if os.path.isfile(pp):
+        try:
+            with open(pp, "rb") as fh:
+                return b"[tool.gitlint-flux" in fh.read(1 << 20)
+        except OSError:
+            return False
+    return False
+
+
+_SYNC_PATH = re.compile(r"^\s+path:\s*[\"']?\.?/?([^\"'\s#]*)", re.M)
+
+
+def bootstrap_root(d: str) -> str | None:
+    """The repository root of a Flux bootstrap in ``d`` (``d/flux-system/`` with
+    ``gotk-*.yaml`` files): the directory its ``gotk-sync.yaml`` path is relative to (for
+    ``path: ./clusters/prod`` in ``REPO/clusters/prod``, ``REPO``), else ``d``; None when
+    ``d`` holds no bootstrap."""
+    fs = os.path.join(d, "flux-system")
+    try:
+        names = os.listdir(fs)
+    except OSError:
+        return None
+    if not any(n.startswith("gotk-") and n.endswith((".yaml", ".yml")) for n in names):
+        return None
+    try:
+        with open(os.path.join(fs, "gotk-sync.yaml"), encoding="utf-8", errors="replace") as fh:
+            m = _SYNC_PATH.search(fh.read(1 << 16))
+    except OSError:
+        m = None
+    sync = m.group(1).strip("/") if m else ""
+    if sync and d.replace(os.sep, "/").endswith("/" + sync):
+        return d[: len(d) - len(sync) - 1] or os.sep
+    return d
+
+
 def find_root(paths: list[str], root: str | None) -> tuple[str, bool]:
-    """The lint root and whether it lies in a git checkout."""
+    """The lint root and whether it lies in a git checkout: ``root`` when given; else,
+    from the first linted path, its git top level; outside git, the nearest ancestor
+    holding a configuration file or a Flux bootstrap; else the working directory when it
+    contains the path; else the path itself (its directory, for a file)."""
     if root:
         root = os.path.realpath(root)
         return root, git_toplevel(root) is not None
@@ -87,6 +151,23 @@ def find_root(paths: list[str], root: str | None) -> tuple[str, bool]:
     top = git_toplevel(start)
     if top:
         return top, True
+    d = start
+    while True:
+        if _has_config(d):
+            return d, False
+        found = bootstrap_root(d)
+        if found is not None:
+            return found, False
+        parent = os.path.dirname(d)
+        if parent == d:
+            break
+        d = parent
+    try:
+        cwd = os.path.realpath(os.getcwd())
+    except OSError:
+        cwd = None
+    if cwd and (start == cwd or start.startswith(cwd.rstrip(os.sep) + os.sep)):
+        return cwd, False
     return start, False
 
 
@@ -118,6 +199,7 @@ def _git_files(root: str) -> list[str] | None:
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:
+        _git_failed(out.stderr.decode("utf-8", "replace"))
         return None
     names = out.stdout.decode("utf-8", "surrogateescape").split("\0")
     return sorted({n for n in names if n})

@@ -369,6 +369,23 @@ class Edge:
 # --------------------------------------------------------------------------- findings
 
 _LINE_REF = re.compile(r"\b(line|column) \d+")
+#: a count in a message ("50 documents", "and 3 more", "2 object(s)"): a figure that changes
+#: when an unrelated file or object is added, so never part of a finding's identity
+_COUNT = r"\b\d+ (?:more|documents?|files?|objects?|object\(s\)|entries|entry|resources?|items?|times)\b"
+_COUNT_RE = re.compile(_COUNT)
+#: a parenthesis holding such a count ("(`v1`, `v2`; 50 documents in 46 files)") is context,
+#: not identity: it goes as a whole
+_COUNT_PAREN = re.compile(r"\s*\([^()]*" + _COUNT + r"[^()]*\)")
+
+
+def identity_message(message: str) -> str:
+    """The part of a message that identifies a finding: the message without references
+    to other lines and without repository-wide figures (counts, and the parenthesis that
+    holds them). Fingerprints and JUnit test names are made from it, so adding an unrelated
+    file never changes another finding's identity."""
+    first = _LINE_REF.sub(r"\1 N", message)
+    first = _COUNT_PAREN.sub("", first)
+    return _COUNT_RE.sub(lambda m: "N " + m.group().split(" ", 1)[1], first)
 
 
 @dataclass(slots=True)
@@ -406,12 +423,11 @@ class Finding:
         return (self.path, self.line, self.column, self.rule, self.message)
 
     def compute_fingerprint(self, salt: str = "") -> str:
-        """A fingerprint that ignores line numbers: rule, path, resource and message
-        (which names fields, not lines), plus a salt that tells identical findings in one
-        file apart (their order of appearance)."""
+        """A fingerprint that ignores line numbers: rule, path, resource and the message's
+        identity (``identity_message``: no line numbers, no repository-wide counts), plus a
+        salt that tells identical findings in one file apart (their order of appearance)."""
         res = self.resource or {}
-        # a message may name another line ("already defined at line 4"): not part of identity
-        message = _LINE_REF.sub(r"\1 N", self.message)
+        message = identity_message(self.message)
         basis = "\x1f".join(
             [
                 self.rule,
@@ -485,9 +501,19 @@ class RunReport:
     skipped: list[Skipped]
     documents: int
     rules: dict[str, RuleInfo]
+    #: findings below ``--min-severity``, left out of every report: their count per severity
+    #: (they still count for the exit code; ``findings.view``)
+    hidden: dict[str, int] = field(default_factory=dict)
+    #: the ``--min-severity`` that hid them (None: nothing hidden)
+    min_severity: str | None = None
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
+
+    def hidden_count(self, at_least: str | None = None) -> int:
+        """Hidden findings (at or above ``at_least``)."""
+        floor = SEVERITY_RANK[at_least] if at_least else 0
+        return sum(n for sev, n in self.hidden.items() if SEVERITY_RANK[sev] >= floor)
 
     def iter_sorted(self) -> Iterator[Finding]:
         return iter(sorted(self.findings, key=Finding.sort_key))

@@ -26,6 +26,12 @@ class Options:
     schema_locations: list[str] = field(default_factory=list)  # --schema-location: before the configuration's
     kubernetes_version: str | None = None  # --kubernetes-version: overrides the configuration
     strict_schemas: bool = False  # --strict-schemas
+    #: the command line's rule selection (names: codes, prefixes, slugs) and display filter;
+    #: not part of the run (nor of its cache key): ``findings.view`` applies them to its report
+    select: list[str] | None = None  # --select (None: keep the configuration's selection)
+    extend_select: list[str] = field(default_factory=list)  # --extend-select
+    ignore: list[str] = field(default_factory=list)  # --ignore
+    min_severity: str | None = None  # --min-severity (None: the configuration's, else info)
 
 
 @dataclass

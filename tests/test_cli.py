@@ -37,17 +37,27 @@ def broken(repo):
 
 
 def test_example_repository_text_output():
-    r = run_cli("lint", "--root", str(EXAMPLE), str(EXAMPLE))
+    """The first run: one finding of each family, each on the line after its `deliberate
+    defect` comment; paths relative to the working directory."""
+    r = run_cli("lint", "--root", "examples/homelab", "examples/homelab", cwd=str(ROOT))
     assert r.returncode == 1, r.stderr
     lines = r.stdout.splitlines()
     assert lines[:-1] == sorted(lines[:-1], key=lambda s: (s.split(":")[0], int(s.split(":")[1]), int(s.split(":")[2])))
     codes = [line.split()[2] for line in lines[:-1]]
-    assert codes == ["FLX105", "FLX101", "FLX002", "FLX104", "FLX001"]
-    assert lines[0] == ("flux/manifests/01-bootstrap/flux-system/layers.yaml:41:9: error FLX105 spec.path "
-                        "`./flux/manifests/04-app` does not exist in this repository (resolved to "
+    assert codes == ["FLX105", "FLX402", "FLX301", "FLX101", "FLX002", "FLX501", "FLX701", "FLX201", "FLX104",
+                     "FLX001"]
+    assert lines[0] == ("examples/homelab/flux/manifests/01-bootstrap/flux-system/layers.yaml:44:9: error FLX105 "
+                        "spec.path `./flux/manifests/04-app` does not exist in this repository (resolved to "
                         "`flux/manifests/04-app`) [path-missing]")
-    assert lines[-1].endswith("4 errors, 1 warning, 0 info")  # 04-apps is applied by no root (the typo)
+    for line in lines[:-1]:
+        path, ln = line.split(":")[0], int(line.split(":")[1])
+        text = (ROOT / path).read_text().splitlines()
+        if not line.split()[2] in ("FLX104",):  # a Helm values file: the whole file is the defect
+            assert any("deliberate defect" in t for t in text[max(0, ln - 4):ln - 1]), line
+    assert lines[-1] == "20 files linted, 0 skipped, 23 documents: 8 errors, 2 warnings, 0 info"
     assert "\033[" not in r.stdout
+    readme = (ROOT / "README.md").read_text()
+    assert r.stdout in readme  # the README shows the real output
 
 
 def test_json_format_matches_its_schema(broken):
@@ -202,7 +212,7 @@ def test_root_alone_lints_that_root_from_anywhere(tmp_path):
     outside the root is a usage error, not an empty report."""
     r = run_cli("lint", "--root", str(EXAMPLE), cwd=str(tmp_path), env={"PYTHONPATH": str(ROOT)})
     assert r.returncode == 1, r.stderr
-    assert r.stdout.splitlines()[-1].endswith("4 errors, 1 warning, 0 info")
+    assert r.stdout.splitlines()[-1].endswith("8 errors, 2 warnings, 0 info")
     r = run_cli("lint", "--root", str(EXAMPLE), str(tmp_path))
     assert r.returncode == 2 and "outside the root" in r.stderr and r.stdout == ""
 

@@ -102,7 +102,8 @@ def test_stdin_reports_only_the_buffers_own_findings(fleet):
     r = run_cli("lint", "--quiet", "--no-color", "--stdin-filename", str(fleet / "apps/kustomization.yaml"), "-",
                 stdin=(fleet / "apps/kustomization.yaml").read_text())
     lines = r.stdout.splitlines()
-    assert lines and all(line.startswith("apps/kustomization.yaml:") for line in lines), r.stdout
+    # the buffer's path as --stdin-filename gave it
+    assert lines and all(line.startswith(f"{fleet / 'apps/kustomization.yaml'}:") for line in lines), r.stdout
     assert any("FLX101" in line and "gone.yaml" in line for line in lines)
 
 
@@ -337,7 +338,7 @@ def js_matches(regexp: str, lines: list[str]) -> list[list[str] | None] | None:
 def test_vscode_problem_matcher(source, fleet):
     if source == "cli":  # the tasks lint the saved files: the workspace, or ${file}
         (fleet / BAD).write_text(BUFFER, encoding="utf-8")
-        r = run_cli("lint", "--quiet", "--no-color", str(fleet))
+        r = run_cli("lint", "--quiet", "--no-color", str(fleet), cwd=str(fleet))  # tasks run in the folder
         assert r.returncode == 1
         out = r.stdout
     else:

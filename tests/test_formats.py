@@ -226,6 +226,15 @@ def test_junit_synthetic():
     pairs = [(c.get("classname"), c.get("name")) for c in cases]
     assert len(pairs) == len(set(pairs))  # unique (classname, name), identical findings included
     failed = [c for c in cases if c.find("failure") is not None]
+    # --fail-on error (the default): warnings and info are passing cases, detail in system-out
+    assert {c.find("failure").get("type") for c in failed} == {"error"} and suite.get("failures") == str(len(failed))
+    passed_findings = [c for c in cases if c.find("system-out") is not None]
+    assert len(failed) + len(passed_findings) == 4
+    assert all(c.find("failure") is None for c in passed_findings)
+    root = ET.fromstring(render("junit", report, fail_on="info").encode("utf-8"))
+    suite = root.find("testsuite")
+    cases = suite.findall("testcase")
+    failed = [c for c in cases if c.find("failure") is not None]
     assert len(failed) == 4 and suite.get("failures") == "4" and root.get("failures") == "4"
     assert {c.find("failure").get("type") for c in failed} == {"error", "warning", "info"}
     notes = [c.get("name") for c in failed if c.get("classname") == "apps/notes.yaml"]

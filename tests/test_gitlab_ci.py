@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import flux_ks, git_init, gotk_sync
+from conftest import flux_ks, git_init, gotk_sync, write_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "ci" / "gitlint-flux.gitlab-ci.yml"
@@ -50,11 +50,55 @@ def test_template_job_as_documented():
     assert '"$GITLINT_FLUX_PACKAGE"' in " ".join(j["before_script"])
 
 
-def runner_env(project: Path, bin_dir: Path, variables: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CI", "GITLAB", "GITLINT_FLUX"))}
-    env.update({k: str(v) for k, v in variables.items()})
+def test_template_pins_the_package_version():
+    """The template installs its own release: GITLINT_FLUX_VERSION is the package's version
+    (ci/release-version writes it at release), and the include examples name its tag."""
+    from gitlint_flux import __version__
+
+    j = job()
+    assert j["variables"]["GITLINT_FLUX_VERSION"] == __version__
+    assert j["variables"]["GITLINT_FLUX_PACKAGE"] == "gitlint-flux==$GITLINT_FLUX_VERSION"
+    text = TEMPLATE.read_text(encoding="utf-8")
+    assert f"/-/raw/v{__version__}/ci/gitlint-flux.gitlab-ci.yml" in text
+    r = subprocess.run([sys.executable, str(ROOT / "ci" / "release-version"), "--check"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    import runpy
+
+    release = runpy.run_path(str(ROOT / "ci" / "release-version"))
+    bumped = release["pinned"](text, "9.8.7")
+    assert 'GITLINT_FLUX_VERSION: "9.8.7"' in bumped and "/-/raw/v9.8.7/ci/" in bumped
+    assert release["pinned"](bumped, __version__) == text
+
+
+def test_template_caches_pip_and_gitlint_flux():
+    """`cache:` keeps pip's downloads and gitlint-flux's cache (both under XDG_CACHE_HOME,
+    which must lie in the project directory: GitLab caches only paths inside it), keyed by
+    the tool's version and the configuration file (GitLab CI reference, `cache:key:files`,
+    `cache:key:prefix`)."""
+    j = job()
+    assert j["variables"]["XDG_CACHE_HOME"] == "$CI_PROJECT_DIR/.cache"
+    assert set(j["cache"]["paths"]) == {".cache/pip", ".cache/gitlint-flux", ".cache/venv"}
+    assert ".gitlint-flux.yaml" in j["cache"]["key"]["files"]
+    assert "$GITLINT_FLUX_VERSION" in j["cache"]["key"]["prefix"]
+    assert j["cache"]["when"] == "always"  # a failing job (findings) still saves the cache
+
+
+def expand(value: str, env: dict[str, str]) -> str:
+    """A job variable as the runner expands it: `$VAR` and `${VAR}` from the variables
+    defined so far (GitLab docs, "Use CI/CD variables in other variables")."""
+    return re.sub(r"\$(?:\{(\w+)\}|(\w+))", lambda m: env.get(m.group(1) or m.group(2), ""), value)
+
+
+def runner_env(project: Path, bin_dir: Path, variables: dict[str, str], pythonpath: str | None = None
+               ) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CI", "GITLAB", "GITLINT_FLUX", "PIP_", "XDG_", "PYTHON"))}
     env.update(CI="true", GITLAB_CI="true", CI_PROJECT_DIR=str(project), CI_PIPELINE_SOURCE="merge_request_event",
-               CI_DEFAULT_BRANCH="main", PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", PYTHONPATH=str(ROOT))
+               CI_DEFAULT_BRANCH="main", PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+               PYTHONPATH=str(ROOT) if pythonpath is None else pythonpath)
+    for k, v in variables.items():
+        env[k] = expand(str(v), env)
     env.pop("NO_COLOR", None)
     return env
 
@@ -145,3 +189,87 @@ def test_job_variables_path_and_fail_on(repo, tmp_path):
                                                                        "flux/apps/ünï còde/bad file.yaml"}
     r = run_script(project, tmp_path, {**settings, "GITLINT_FLUX_FAIL_ON": "warning"})
     assert r.returncode == 1, r.stdout + r.stderr
+
+
+def test_job_lints_several_paths(repo, tmp_path):
+    files = {**FLEET, "apps/kustomization.yaml": "resources:\n  - ok.yaml\n", "other/gone.yaml": "a: [\n"}
+    del files["apps/ünï còde/bad file.yaml"]
+    project = git_init(repo(files))
+    r = run_script(project, tmp_path, {"GITLINT_FLUX_PATH": "clusters apps"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    cases = {c.get("classname") for c in reports(project)[1].findall(".//testcase")}
+    assert {"apps/ok.yaml", "clusters/prod/apps.yaml"} <= cases and "other/gone.yaml" not in cases
+    r = run_script(project, tmp_path, {"GITLINT_FLUX_PATH": "clusters other"})
+    assert r.returncode == 1 and "other/gone.yaml:" in r.stdout
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> Path:
+    """A wheel built from this checkout, offline: without build isolation when the
+    environment has setuptools' wheel support, else with it (from the local index)."""
+    out = tmp_path_factory.mktemp("wheel")
+    for extra in (["--no-build-isolation"], []):
+        r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", *extra, "-w", str(out),
+                            str(ROOT)], capture_output=True, text=True, timeout=300)
+        found = sorted(out.glob("gitlint_flux-*.whl"))
+        if r.returncode == 0 and found:
+            return found[0]
+    pytest.skip(f"cannot build a wheel of the checkout offline: {r.stderr.strip().splitlines()[-1:]}")
+
+
+def run_job(project: Path, tmp_path: Path, wheel: Path, overrides: dict[str, str] | None = None):
+    """`before_script:` and `script:` as the runner runs them: pip installs the package
+    (here the wheel of this checkout, offline and without its dependencies, which come from
+    this environment's site-packages, never from the checkout) in the job's virtual
+    environment, then the lint."""
+    import sysconfig
+
+    bin_dir = tmp_path / "runner-bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "python3").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    (bin_dir / "python3").chmod(0o755)
+    j = job()
+    variables = {**j["variables"], "GITLINT_FLUX_PACKAGE": str(wheel), **(overrides or {})}
+    env = runner_env(project, bin_dir, variables, pythonpath=sysconfig.get_paths()["purelib"])
+    env.update(PIP_NO_DEPS="1", PIP_NO_INDEX="1")
+    script = "set -eo pipefail\n" + "\n".join(j["before_script"] + j["script"]) + "\n"
+    r = subprocess.run(["bash", "-c", script], cwd=project, env=env, capture_output=True, text=True,
+                       encoding="utf-8", timeout=300)
+    return r, env
+
+
+def test_job_from_a_wheel_keeps_its_cache_between_jobs(repo, tmp_path, wheel):
+    """The whole job twice, as two pipelines: the second starts from a fresh checkout at the
+    same project directory with the `cache:` paths the first left (what the runner
+    restores), and reads gitlint-flux's cache; a run with info findings only passes, and its
+    JUnit report has no failed case."""
+    files = {**FLEET, "apps/kustomization.yaml": "resources:\n  - ok.yaml\n  - widget.yaml\n",
+             "apps/widget.yaml": "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"}
+    del files["apps/ünï còde/bad file.yaml"]
+    project = git_init(repo(files))
+    r, env = run_job(project, tmp_path, wheel, {"GITLINT_FLUX_ARGS": "--stats"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    # the installed package ran, not this checkout
+    assert str(ROOT) not in env["PYTHONPATH"] and list((project / ".cache" / "venv").rglob("gitlint_flux/cli.py"))
+    assert "info FLX209" in r.stdout and "0 errors, 0 warnings, 1 info" in r.stdout
+    junit = reports(project)[1]
+    assert junit.find("testsuite").get("failures") == "0"
+    info = [c for c in junit.findall(".//testcase") if c.get("classname") == "apps/widget.yaml"]
+    assert len(info) == 1 and info[0].find("failure") is None and "FLX209" in info[0].find("system-out").text
+    cache = project / ".cache" / "gitlint-flux"
+    assert cache.is_dir() and any(cache.rglob("*"))
+    # the next pipeline: a fresh checkout, the cache paths restored
+    kept = tmp_path / "kept"
+    for path in job()["cache"]["paths"]:
+        if (project / path).exists():
+            shutil.copytree(project / path, kept / path, symlinks=True)
+    shutil.rmtree(project)
+    project.mkdir()
+    project = git_init(write_tree(project, files))  # the same CI_PROJECT_DIR, as on a runner
+    for path in job()["cache"]["paths"]:
+        if (kept / path).exists():
+            shutil.copytree(kept / path, project / path, symlinks=True)
+    r, _ = run_job(project, tmp_path, wheel, {"GITLINT_FLUX_ARGS": "--stats"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    stats = next(line for line in r.stderr.splitlines() if line.startswith("stats:"))
+    assert "run cache hit" in stats or re.search(r"[1-9]\d* from cache", stats), stats

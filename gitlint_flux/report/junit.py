@@ -1,9 +1,12 @@
 """JUnit XML, as GitLab's unit test report reads it.
 
-One ``testsuite`` named after the tool.  Each finding is a failing ``testcase``:
-``classname`` is the file, ``name`` the rule and message (no line numbers, so a
-finding keeps its identity between pipelines when lines move; identical findings of a
-file are numbered), the location and hint in the ``failure`` body.  Every linted file
+One ``testsuite`` named after the tool.  Each finding is a ``testcase``: ``classname`` is
+the file, ``name`` the rule and the message's identity (``model.identity_message``: no
+line numbers, no repository-wide counts, so a finding keeps its identity between
+pipelines when lines move or unrelated files are added; identical findings of a file are
+numbered).  A finding at or above ``fail_on`` (the CLI's ``--fail-on``) is a failed case
+with the location, message and hint in the ``failure`` body; a finding below it is a
+passing case with that detail in ``system-out`` (so a green job shows no failed test).  Every linted file
 without findings is a passing test case, and every skipped file a skipped one, so the
 report shows what was checked.  Paths are rebased under ``$CI_PROJECT_DIR`` like the
 Code Quality report.
@@ -14,7 +17,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from ..model import RunReport
+from ..model import SEVERITY_RANK, RunReport, identity_message
 from .common import workspace_path
 
 CLEAN = "no findings"
@@ -29,14 +32,19 @@ def _x(text: str) -> str:
                         text)
 
 
-def render(report: RunReport, color: bool = False, workspace: str | None = None) -> str:
+def fails_case(severity: str, fail_on: str) -> bool:
+    return fail_on != "never" and SEVERITY_RANK[severity] >= SEVERITY_RANK[fail_on]
+
+
+def render(report: RunReport, color: bool = False, workspace: str | None = None, fail_on: str = "error") -> str:
     suite = ET.Element("testsuite", name=report.tool_name)
     failures = skipped = tests = 0
     seen: dict[tuple[str, str], int] = {}
     with_findings: set[str] = set()
     for f in report.iter_sorted():
         path = _x(workspace_path(report, f.path, workspace))
-        name = _x(f"{f.rule} {f.slug}: {f.message.splitlines()[0] if f.message else ''}")
+        ident = identity_message(f.message)
+        name = _x(f"{f.rule} {f.slug}: {ident.splitlines()[0] if ident else ''}")
         n = seen[(path, name)] = seen.get((path, name), 0) + 1
         if n > 1:
             name = f"{name} (#{n})"
@@ -47,10 +55,15 @@ def render(report: RunReport, color: bool = False, workspace: str | None = None)
             body.append(f"hint: {f.hint}")
         if f.url:
             body.append(f.url)
-        failure = ET.SubElement(case, "failure", type=f.severity, message=_x(f"{f.severity} {f.rule} {f.message}"))
-        failure.text = _x("\n".join(body))
+        if fails_case(f.severity, fail_on):
+            failure = ET.SubElement(case, "failure", type=f.severity,
+                                    message=_x(f"{f.severity} {f.rule} {f.message}"))
+            failure.text = _x("\n".join(body))
+            failures += 1
+        else:
+            out = ET.SubElement(case, "system-out")
+            out.text = _x("\n".join(body))
         tests += 1
-        failures += 1
     for rel in report.files:
         if rel in with_findings:
             continue
