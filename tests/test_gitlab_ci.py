@@ -200,7 +200,8 @@ def test_job_lints_several_paths(repo, tmp_path):
     cases = {c.get("classname") for c in reports(project)[1].findall(".//testcase")}
     assert {"apps/ok.yaml", "clusters/prod/apps.yaml"} <= cases and "other/gone.yaml" not in cases
     r = run_script(project, tmp_path, {"GITLINT_FLUX_PATH": "clusters other"})
-    assert r.returncode == 1 and "other/gone.yaml:" in r.stdout
+    # other/ is applied by no root: its syntax error is reported, capped at warning
+    assert r.returncode == 0 and "other/gone.yaml:" in r.stdout and "warning FLX001" in r.stdout
 
 
 @pytest.fixture(scope="session")
