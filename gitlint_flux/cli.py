@@ -130,9 +130,15 @@ def _main(argv: list[str], exits_after: bool = False) -> int:
         argv.insert(0, "lint")
     elif not argv:
         argv = ["lint"]
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    from . import fixcli  # the --fix flags; the fixer itself is loaded only when a fix is asked for
+
+    fixcli.add_arguments(parser)
+    args = parser.parse_args(argv)
     args.exits_after = exits_after
     try:
+        if fixcli.handles(args):
+            return fixcli.main(args, lint=_lint)
         if args.command == "rules":
             return _rules()
         if args.command == "explain":

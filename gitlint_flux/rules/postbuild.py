@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..graph.refs import data_of
 from ..model import ERROR, INFO, Related
 from ..substitution import is_disabled, name_error, valid_name, variables_in
-from .base import Rule
+from .base import Fix, Rule
 
 _PAYLOAD_KINDS = {"ConfigMap": ("data", "binaryData"), "Secret": ("data", "stringData")}
 
@@ -126,6 +126,8 @@ class UndefinedVariable(Rule):
     code = "FLX701"
     slug = "undefined-variable"
     severity = ERROR
+    fix = Fix(False, "in a script (a multi-line string, or a `command`/`args`/`script` value), `${VAR}` is "
+                     "escaped as `$${VAR}`: unsafe, the author may mean a Flux variable")
 
     def check(self, ctx):
         for a in ctx.applied():

@@ -9,7 +9,7 @@ rule below reports one family of defects from it, so a defect gives one finding.
 from __future__ import annotations
 
 from ..model import ERROR, INFO, WARNING
-from .base import Rule
+from .base import Fix, Rule
 
 
 class _SchemaRule(Rule):
@@ -317,6 +317,8 @@ class RemovedApiVersion(_SchemaRule):
     code = "FLX207"
     slug = "removed-api-version"
     severity = ERROR
+    fix = Fix(True, "a Flux object's `apiVersion` moves to the newest version, with everything that names the "
+                    "old one (its patches, patch targets, health checks), where the cluster's Flux serves it")
 
 
 class DeprecatedApiVersion(_SchemaRule):
@@ -415,6 +417,7 @@ class DeprecatedApiVersion(_SchemaRule):
     code = "FLX208"
     slug = "deprecated-api-version"
     severity = WARNING
+    fix = Fix(True, "as FLX207: the newest version, where the cluster's Flux serves it (else: upgrade Flux first)")
 
 
 class NoSchema(_SchemaRule):
@@ -578,6 +581,8 @@ class KustomizationDeprecatedField(_SchemaRule):
     code = "FLX211"
     slug = "kustomization-deprecated-field"
     severity = WARNING
+    fix = Fix(True, "`bases`, `patchesStrategicMerge`, `patchesJson6902` and `commonLabels` move to their "
+                    "successors, where the build stays the same")
 
 
 class KustomizationHelmCharts(_SchemaRule):
