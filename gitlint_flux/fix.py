@@ -244,6 +244,7 @@ class FixResult:
     unsafe_available: int = 0
     write_errors: list[str] = field(default_factory=list)
     written: bool = False
+    fixed: int = 0  # findings of the first run that the fixes made go away
 
     def diff(self) -> str:
         """The unified diff of every changed file (a/ and b/ paths, as git shows them)."""
@@ -255,7 +256,7 @@ class FixResult:
 
     def summary(self) -> str:
         lines = []
-        n = len(self.applied)
+        n = self.fixed
         verb = "fixed" if self.written else "would fix"
         if n:
             lines.append(f"gitlint-flux: {verb} {n} finding{'s' if n != 1 else ''} in {len(self.changed)} "
@@ -318,6 +319,8 @@ def run_fixes(req: FixRequest) -> FixResult:
     result.original = data
     registry = all_rules()
     refused: dict[tuple, Proposal] = {}
+    fixable = {finding_key(f) for f in tree.report().findings
+               if getattr(registry.get(f.rule), "fix", None) is not None}
     for _round in range(MAX_ROUNDS):
         fctx = fixers.FixContext(tree)
         proposals: list[Proposal] = []
@@ -326,11 +329,11 @@ def run_fixes(req: FixRequest) -> FixResult:
             cls = registry.get(f.rule)
             if cls is None or cls.fix is None or finding_key(f) in refused:
                 continue
-            if not cls.fix.safe and not req.unsafe:
-                unsafe += 1
-                continue
             p = fixers.propose(f, fctx, cls.fix.safe)
             if p is None:
+                continue
+            if not cls.fix.safe and not req.unsafe:
+                unsafe += bool(p.edits) and not p.reason
                 continue
             if not p.reason:
                 guard(p, tree)
@@ -355,6 +358,7 @@ def run_fixes(req: FixRequest) -> FixResult:
             break
     still = {finding_key(f) for f in tree.report().findings}
     result.refused = [p for k, p in refused.items() if k in still]
+    result.fixed = len(fixable - still)
     result.changed = {p: b for p, b in tree.data.items() if p in data and b != data[p]}
     if req.write:
         write_all(result, base.root)

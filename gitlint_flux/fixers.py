@@ -171,6 +171,11 @@ REMOVED_FIELDS: dict[tuple[str, str], list[tuple[tuple, str]]] = {
     ],
 }
 
+#: the first Flux release whose kustomize-controller builds with kustomize v5, which deprecated
+#: `bases`, `patchesStrategicMerge`, `patchesJson6902` and `commonLabels` (kustomize v5.0.0's
+#: release notes; kustomize-controller v0.35, Flux v0.41)
+KUSTOMIZE_V5 = (0, 41)
+
 SCRIPT_KEYS = frozenset(("command", "args", "script", "run", "entrypoint", "exec", "cmd"))
 
 
@@ -296,10 +301,9 @@ def api_version(f: Finding, ctx: FixContext, p: Proposal) -> Proposal:
     # the cluster's Flux must serve the newer version
     first = INTRODUCED.get((group, kind, new))
     applied = ctx.graph.applied_by_doc.get(id(doc), [])
-    for scope in sorted({a.scope for a in applied}):
-        pic = ctx.graph.flux_of(scope)
-        if first is not None and pic.known and pic.release < first:
-            raise Unfixable(f"upgrade Flux first: cluster `{scope}` runs {pic.source}, which does not serve "
+    for scope, pic in pictures(ctx, [doc]):
+        if first is not None and pic.release < first:
+            raise Unfixable(f"upgrade Flux first: {scope} runs {pic.source}, which does not serve "
                             f"`{new_av}` (Flux {first[0]}.{first[1]} and later do)")
     p.summary = f"{kind} `{doc.name}`: `{old_av}` → `{new_av}`"
     p.edits.append(scalar_edit(ctx, doc, ("apiVersion",), old_av, new_av))
@@ -318,6 +322,26 @@ def api_version(f: Finding, ctx: FixContext, p: Proposal) -> Proposal:
     related_edits(ctx, doc, p, group, kind, old, new, names)
     p.edits = sorted(set(p.edits), key=lambda e: (e.path, e.start))
     return p
+
+
+def pictures(ctx: FixContext, docs: list[Document]) -> list[tuple[str, Any]]:
+    """The Flux of the clusters that apply ``docs`` (as ``(what, picture)``), of the ones the
+    tree tells the release of; for documents no cluster applies, of every such cluster of
+    the repository (the document may be meant for any of them)."""
+    from .graph import NOT_APPLIED
+
+    graph = ctx.graph
+    scopes = sorted({a.scope for d in docs for a in graph.applied_by_doc.get(id(d), []) if a.scope != NOT_APPLIED})
+    where = "cluster `{}`"
+    if not scopes:
+        scopes = sorted(n for n in graph.scopes if n != NOT_APPLIED)
+        where = "the repository's cluster `{}`"
+    out = []
+    for name in scopes:
+        pic = graph.flux_of(name)
+        if pic.known:
+            out.append((where.format(name), pic))
+    return out
 
 
 def _expand(value: Any, path: tuple, prefix: tuple = ()) -> list[tuple]:
@@ -592,6 +616,12 @@ def kustomization_field(f: Finding, ctx: FixContext, p: Proposal) -> Proposal:
     fixer = KUSTOMIZATION_FIXERS.get(key)
     if fixer is None:
         raise Unfixable(f"`{key}` has no exact equivalent the fixer writes: see the hint")
+    built = [b.doc for kb in ctx.graph.resolver.builds() if kb.kfile is not None and kb.kfile.path == doc.path
+             for b in kb.docs]
+    for where, pic in pictures(ctx, built):
+        if pic.release < KUSTOMIZE_V5:
+            raise Unfixable(f"upgrade Flux first: {where} runs {pic.source}, whose kustomize (before v5) does not "
+                            f"deprecate `{key}`")
     p.exclusive = True
     p.gone = (f.rule, f.path, f.message)
     p.recheck.add(doc_id(doc))
