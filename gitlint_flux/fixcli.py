@@ -99,6 +99,7 @@ def fix_command(args, lint: Callable[[object], int]) -> int:
         text = result.diff()
         if text:
             sys.stdout.write(text)
+            sys.stdout.flush()
         sys.stderr.write(result.summary())
         return 1 if text else 0
     sys.stderr.write(result.summary())

@@ -459,7 +459,9 @@ def related_edits(ctx: FixContext, doc: Document, p: Proposal, group: str, kind:
             for j, hc in enumerate(checks):
                 if isinstance(hc, dict) and hc.get("apiVersion") == old_av and hc.get("kind") == kind \
                         and hc.get("name") in names:
-                    p.edits.append(scalar_edit(ctx, ks, ("spec", "healthChecks", j, "apiVersion"), old_av, new_av))
+                    path = ("spec", "healthChecks", j, "apiVersion")
+                    p.edits.append(scalar_edit(ctx, ks, path, old_av, new_av))
+                    means(p, ks, path, lambda _x, _v=new_av: _v)
 
 
 def patch_entry(ctx: FixContext, p: Proposal, owner: Document, fp: tuple, entry: Any, d: str | None, group: str,
@@ -472,6 +474,7 @@ def patch_entry(ctx: FixContext, p: Proposal, owner: Document, fp: tuple, entry:
         if isinstance(target, dict) and target.get("version") == old and target.get("kind") in (kind, None) \
                 and target.get("group") in (group, None):
             p.edits.append(scalar_edit(ctx, owner, fp + ("target", "version"), old, new))
+            means(p, owner, fp + ("target", "version"), lambda _x, _v=new: _v)
         if isinstance(entry.get("patch"), str):
             inline_patch(ctx, p, owner, fp + ("patch",), entry["patch"], old_av, new_av, kind)
         elif isinstance(entry.get("path"), str) and d is not None:
@@ -521,6 +524,34 @@ def inline_patch(ctx: FixContext, p: Proposal, owner: Document, fp: tuple, text:
         if m and m.group(3) == old_av:
             s = t.line_start(line) + m.start(3)
             p.edits.append(Edit(owner.path, s, s + len(old_av), new_av))
+
+    def moved(x: Any) -> Any:
+        if not isinstance(x, str):
+            return x
+        out = []
+        for ln in x.split("\n"):
+            m = _API_LINE.match(ln)
+            if m and m.group(3) == old_av:
+                ln = ln[:m.start(3)] + new_av + ln[m.end(3):]
+            out.append(ln)
+        return "\n".join(out)
+
+    means(p, owner, fp, moved)
+
+
+def means(p: Proposal, doc: Document, path: tuple, fn: Callable[[Any], Any]) -> None:
+    """The fix means to change the value at ``path`` of ``doc`` (an object that may be built)
+    to ``fn(old value)``."""
+    def change(v: Any, _path=path, _fn=fn) -> Any:
+        x = get_path(v, _path, _MISSING)
+        if x is _MISSING:
+            return v
+        return _set_any(v, _path, _fn(x))
+
+    p.changes.setdefault(doc_id(doc), []).append(change)
+
+
+_MISSING = object()
 
 
 # --------------------------------------------------------------------------- kustomization files
