@@ -26,7 +26,9 @@ class UndefinedVariable(Rule):
     annotation `kustomize.toolkit.fluxcd.io/substitute: disabled` are honoured.
 
     **Fix:** define the variable in `postBuild.substitute` or its ConfigMap/Secret, give
-    it a default, or escape it as `$${VAR}`.
+    it a default, or escape it as `$${VAR}`. `gitlint-flux lint --fix --unsafe-fixes`
+    escapes it in a script (a multi-line string, or a `command`, `args` or `script`
+    value): unsafe, since the author may mean a Flux variable.
 
     Failing:
     ```yaml

@@ -288,9 +288,20 @@ class RemovedApiVersion(_SchemaRule):
     as lacking a schema. When the repository's own `gotk-components.yaml` still serves the
     version, FLX208 reports it instead.
 
-    **Fix:** `flux migrate -f <path>` rewrites Flux manifests to the current versions;
-    for Kubernetes kinds change `apiVersion` to the replacement named and review the
-    fields that changed.
+    **Fix:** `gitlint-flux lint --fix` moves a Flux object to the newest version where the
+    cluster's Flux serves it: kustomize and GitRepository `v1` (Flux 2.0), Receiver `v1`
+    (2.1), Alert and Provider `v1beta3` (2.2), HelmRelease `v2` and HelmRepository and
+    HelmChart `v1` (2.3), Bucket `v1` (2.5), OCIRepository `v1` (2.6), the image APIs `v1`
+    (2.7); a committed `gotk-components.yaml` of an older Flux gets "upgrade Flux first".
+    What names the old version moves in the same fix: the object's strategic-merge patches,
+    patch `target.version`, `healthChecks` entries, Flux `spec.patches`. HelmRelease
+    `chart.spec.valuesFile` (removed in v2) becomes `valuesFiles: [file]` (it was merged
+    first); refused, by name: HelmRelease `postRenderers[].kustomize.patchesStrategicMerge`
+    and `patchesJson6902` (v2 keeps `patches`), Kustomization `spec.validation`,
+    `spec.patchesStrategicMerge` and `spec.patchesJson6902` (v1 keeps `spec.patches`), and
+    any field the newer schema lacks, such as GitRepository `spec.gitImplementation` and
+    `spec.accessFrom` (gone in v1). Or `flux migrate -f <path>`; for Kubernetes kinds
+    change `apiVersion` to the replacement named and review the fields that changed.
 
     Failing:
     ```yaml
@@ -329,8 +340,10 @@ class DeprecatedApiVersion(_SchemaRule):
     CRD marks the version `deprecated`. The document is validated against the CRD that
     serves it.
 
-    **Fix:** `flux migrate -f <path>` (Flux CLI) rewrites the manifests; then upgrade
-    Flux (`flux install --export > gotk-components.yaml`).
+    **Fix:** `gitlint-flux lint --fix` moves the object to the newest version when the
+    cluster's Flux serves it (as FLX207); otherwise upgrade Flux first (`flux install
+    --export > gotk-components.yaml`), then fix. `flux migrate -f <path>` (Flux CLI)
+    rewrites the manifests too.
 
     Failing:
     ```yaml
@@ -532,7 +545,12 @@ class KustomizationDeprecatedField(_SchemaRule):
     selectors unchanged), `vars` (use `replacements`), `imageTags` (use `images`),
     `helmChartInflationGenerator` (use `helmCharts`), a generator's `env` (use `envs`).
 
-    **Fix:** `kustomize edit fix` rewrites most of them; or move the entries by hand.
+    **Fix:** `gitlint-flux lint --fix` rewrites `bases` (appended to `resources`),
+    `patchesStrategicMerge` (first in `patches`: a file as `- path:`, an inline patch as
+    `- patch: |`), `patchesJson6902` (last in `patches`, with its `target`) and
+    `commonLabels` (`labels` with `includeSelectors: true`; refused when a key is in
+    `labels` too), where the cluster builds with kustomize v5 and the build stays the
+    same. `kustomize edit fix` rewrites most of them; or move the entries by hand.
 
     Failing:
     ```yaml
