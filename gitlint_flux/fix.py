@@ -177,20 +177,20 @@ class Tree:
             self._report, _internal = check(loaded, self.base.opts, self.base.paths)
         return self._report
 
-    def built(self) -> dict[tuple, tuple[DocId, Any]]:
+    def built(self) -> dict[tuple, tuple[DocId, Any, tuple | None]]:
         """Every object as built: kustomize's builds and what each Flux Kustomization
         applies (before post-build substitution), by a key that a fix keeps."""
-        out: dict[tuple, tuple[DocId, Any]] = {}
+        out: dict[tuple, tuple[DocId, Any, tuple | None]] = {}
 
-        def put(key: tuple, doc: Document, value: Any) -> None:
+        def put(key: tuple, doc: Document, value: Any, by: Document | None = None) -> None:
             n = 0
             while key + (n,) in out:
                 n += 1
-            out[key + (n,)] = (doc_id(doc), plain(value))
+            out[key + (n,)] = (doc_id(doc), plain(value), ("by",) + doc_id(by) if by is not None else None)
 
         for name, scope in sorted(self.graph.scopes.items()):
             for a in scope.applied:
-                put(("applied", name, doc_id(a.doc), a.doc.kind, a.namespace, a.name), a.doc, a.built_value)
+                put(("applied", name, doc_id(a.doc), a.doc.kind, a.namespace, a.name), a.doc, a.built_value, a.by)
         for kb in self.graph.resolver.builds():
             for b in kb.docs:
                 put(("build", kb.dir, doc_id(b.doc), b.doc.kind, b.namespace, b.name), b.doc, b.current)
@@ -510,10 +510,12 @@ def compare(old: Tree, new: Tree, props: list[Proposal]) -> str:
         k = (gone or added)[0]
         return (f"the build changes: {_obj(k)} is {'no longer built' if gone else 'built in addition'} "
                 f"({'in ' + k[1] if k[1] else 'at the root'})")
-    for key, (did, value) in before.items():
+    for key, (did, value, by) in before.items():
         expected = value
         for fn in changes.get(did, ()):
             expected = fn(expected)
+        for fn in changes.get(by, ()) if by is not None else ():
+            expected = fn(expected)  # what the applying Kustomization's fix means for what it applies
         got = after[key][1]
         if got != expected:
             return f"the build changes {_obj(key)} ({'cluster ' if key[0] == 'applied' else 'kustomization in '}" \

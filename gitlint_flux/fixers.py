@@ -154,21 +154,17 @@ INTRODUCED: dict[tuple[str, str, str], tuple[int, int]] = {
 #: fields the newer version removed that have no exact equivalent here:
 #: (group, kind) -> [(field path, why)]
 REMOVED_FIELDS: dict[tuple[str, str], list[tuple[tuple, str]]] = {
-    ("helm.toolkit.fluxcd.io", "HelmRelease"): [
-        (("spec", "postRenderers", "*", "kustomize", "patchesStrategicMerge"),
-         "HelmRelease v2 removed it: move each entry to `patches` as `- patch: |` with the object as text"),
-        (("spec", "postRenderers", "*", "kustomize", "patchesJson6902"),
-         "HelmRelease v2 removed it: move each entry to `patches` (its `target`, and the operations as a "
-         "`patch: |` text)"),
-    ],
     ("kustomize.toolkit.fluxcd.io", "Kustomization"): [
         (("spec", "validation",), "Kustomization v1 removed it (it had no effect since v1beta2): delete it"),
-        (("spec", "patchesStrategicMerge",),
-         "Kustomization v1 removed it: move each entry to `spec.patches` as `- patch: |` with the object as text"),
-        (("spec", "patchesJson6902",),
-         "Kustomization v1 removed it: move each entry to `spec.patches` (its `target`, and the operations as "
-         "a `patch: |` text)"),
     ],
+}
+
+#: where a kind's removed `patchesStrategicMerge`/`patchesJson6902` live; the newer version
+#: keeps `patches` beside them (helm-controller v2: `postRenderers[].kustomize`;
+#: kustomize-controller v1: `spec`)
+PATCH_FIELDS: dict[tuple[str, str], tuple] = {
+    ("helm.toolkit.fluxcd.io", "HelmRelease"): ("spec", "postRenderers", "*", "kustomize"),
+    ("kustomize.toolkit.fluxcd.io", "Kustomization"): ("spec",),
 }
 
 #: the first Flux release whose kustomize-controller builds with kustomize v5, which deprecated
@@ -236,6 +232,21 @@ def key_pos(doc: Document, path: tuple) -> tuple[int, int] | None:
         p = parent.pos[path[-1]]
         return p[0], p[1]
     return None
+
+
+def end_line(t: Text, first: int, el: int, ec: int, indent: int | None = None) -> int:
+    """The last line of a block node that starts on line ``first`` and whose end the parser
+    puts at (``el``, ``ec``), the start of what follows it: blank lines and comments at
+    most ``indent`` deep before that belong to what follows."""
+    last = el if t.line_text(el)[:ec - 1].strip() else el - 1
+    while last > first:
+        ln = t.line_text(last)
+        body = ln.lstrip()
+        if not body or (body.startswith("#") and (indent is None or len(ln) - len(body) <= indent)):
+            last -= 1
+            continue
+        break
+    return max(last, first)
 
 
 def scalar_edit(ctx: FixContext, doc: Document, path: tuple, old: str, new: str) -> Edit:
@@ -314,6 +325,9 @@ def api_version(f: Finding, ctx: FixContext, p: Proposal) -> Proposal:
             raise Unfixable(f"`{'.'.join(map(str, concrete))}`: {why}")
     if (group, kind) == ("helm.toolkit.fluxcd.io", "HelmRelease"):
         transforms += values_file(ctx, doc, p)
+    base = PATCH_FIELDS.get((group, kind))
+    for concrete in _expand_nodes(doc.value, base) if base else ():
+        transforms += patch_fields(ctx, doc, concrete, p, flux_ks=kind == "Kustomization")
     p.changes[doc_id(doc)] = transforms
     p.recheck.add(doc_id(doc))
     p.gone = (f.rule, f.path, f.message)
@@ -359,6 +373,205 @@ def _expand(value: Any, path: tuple, prefix: tuple = ()) -> list[tuple]:
     if isinstance(value, dict) and step in value and value[step] not in (None, [], {}):
         return _expand(value[step], rest, prefix + (step,))
     return []
+
+
+def _expand_nodes(value: Any, path: tuple, prefix: tuple = ()) -> list[tuple]:
+    """Concrete paths of ``path`` (``*``: every item of a list) whose node is a mapping."""
+    if not path:
+        return [prefix] if isinstance(value, dict) else []
+    step, rest = path[0], path[1:]
+    if step == "*":
+        out = []
+        for i, v in enumerate(value if isinstance(value, list) else ()):
+            out += _expand_nodes(v, rest, prefix + (i,))
+        return out
+    if isinstance(value, dict) and step in value:
+        return _expand_nodes(value[step], rest, prefix + (step,))
+    return []
+
+
+def node_lines(ctx: FixContext, doc: Document, path: tuple) -> list[str]:
+    """The source lines of the node at ``path``, moved to column 0 (its first line starts
+    where the node does); trailing blank lines left out."""
+    pos = value_pos(doc, path)
+    if pos is None:
+        raise Unfixable(f"`{_dotted(path)}` has no position")
+    t = ctx.text(doc.path)
+    first = t.line_text(pos[0])[pos[1] - 1:]
+    if first.startswith(("&", "*", "!")):
+        raise Unfixable(f"`{_dotted(path)}` is written with an anchor, an alias or a tag: convert it by hand")
+    if pos[0] == pos[2]:
+        return [t.text[t.offset(pos[0], pos[1]):t.offset(pos[2], pos[3])]]
+    last = end_line(t, pos[0], pos[2], pos[3], pos[1] - 1)
+    lines = [first]
+    cut = pos[1] - 1
+    for n in range(pos[0] + 1, last + 1):
+        ln = t.line_text(n)
+        if ln.strip() and ln[:cut].strip():
+            raise Unfixable(f"`{_dotted(path)}` is not indented as a block: convert it by hand")
+        lines.append(ln[cut:] if ln.strip() else "")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+def _dotted(path: tuple) -> str:
+    return ".".join(map(str, path))
+
+
+def _text_of(lines: list[str], value: Any, path: tuple) -> str:
+    """The text of a patch made of ``lines``, checked to read back as ``value``."""
+    from .yamlcompose import compose_all
+
+    if any(ln and not ln.strip() for ln in lines):
+        raise Unfixable(f"`{_dotted(path)}` has a line of blanks: convert it by hand")
+    text = "\n".join(lines) + "\n"
+    docs, errors = compose_all(text)
+    if errors or len(docs) != 1 or _plain(docs[0][0]) != _plain(value):
+        raise Unfixable(f"`{_dotted(path)}` does not read back the same as a text patch: convert it by hand")
+    return text
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    return v
+
+
+def patch_fields(ctx: FixContext, doc: Document, base: tuple, p: Proposal, *, flux_ks: bool
+                 ) -> list[Callable[[Any], Any]]:
+    """`patchesStrategicMerge` and `patchesJson6902` under ``base`` → `patches` (removed in
+    HelmRelease v2's post-renderers and in Kustomization v1): each strategic-merge patch as
+    `- patch: |` with the object as text, first (kustomize applies them before `patches`),
+    each JSON 6902 patch as `- target: … patch: |` with the operations as text, last."""
+    node = get_path(doc.value, base)
+    psm = node.get("patchesStrategicMerge") or []
+    js = node.get("patchesJson6902") or []
+    if not psm and not js:
+        return []
+    if not isinstance(psm, list) or not isinstance(js, list):
+        raise Unfixable(f"`{_dotted(base)}`: the patches are not lists")
+    items: list[list[str]] = []
+    first: list[dict] = []
+    last: list[dict] = []
+    t0 = ctx.text(doc.path)
+    kept = {"patchesStrategicMerge": 0, "patchesJson6902": 0}
+
+    def prelude(key: str, i: int) -> list[str]:
+        """The comment lines before entry ``i`` of ``key`` (after the key or the entry before it)."""
+        start = value_pos(doc, base + (key, i))[0]
+        if kept[key] == 0:
+            kept[key] = key_pos(doc, base + (key,))[0]
+        lines = [t0.line_text(n).strip() for n in range(kept[key] + 1, start)]
+        pv = value_pos(doc, base + (key, i))
+        kept[key] = end_line(t0, pv[0], pv[2], pv[3])
+        return lines
+
+    for i, e in enumerate(psm):
+        path = base + ("patchesStrategicMerge", i)
+        if not isinstance(e, dict):
+            raise Unfixable(f"`{_dotted(path)}` is not an object")
+        lines = node_lines(ctx, doc, path)
+        first.append({"patch": _text_of(lines, e, path)})
+        items.append(prelude("patchesStrategicMerge", i) + ["- patch: |"] + [("    " + ln) if ln else "" for ln in lines])
+    for j, e in enumerate(js):
+        path = base + ("patchesJson6902", j)
+        if not isinstance(e, dict) or set(e) - {"target", "patch"} or not isinstance(e.get("target"), dict) \
+                or not isinstance(e.get("patch"), list):
+            raise Unfixable(f"`{_dotted(path)}` is not a `target` with a list of operations")
+        tl = node_lines(ctx, doc, path + ("target",))
+        ol = node_lines(ctx, doc, path + ("patch",))
+        last.append({"target": _plain(e["target"]), "patch": _text_of(ol, e["patch"], path + ("patch",))})
+        head = ["- target: " + tl[0]] if len(tl) == 1 else ["- target:"] + [("    " + ln) if ln else "" for ln in tl]
+        items.append(prelude("patchesJson6902", j) + head + ["  patch: |"] + [("    " + ln) if ln else "" for ln in ol])
+    existing = node.get("patches")
+    if existing and flux_ks:
+        raise Unfixable(f"`{_dotted(base + ('patchesStrategicMerge',))}` beside `spec.patches`: merge them by hand "
+                        "(the order of the patches is for the author to choose)")
+    blocks = [Block(ctx, doc, base + (k,)) for k in ("patchesStrategicMerge", "patchesJson6902") if node.get(k)]
+    if any(b.flow for b in blocks):
+        raise Unfixable(f"`{_dotted(base)}`: the patches are written in flow style: convert them by hand")
+    t = blocks[0].t
+    if existing:
+        target = Block(ctx, doc, base + ("patches",))
+        if target.flow:
+            raise Unfixable(f"`{_dotted(base + ('patches',))}` is written in flow style: convert by hand")
+        n_first = len(psm)
+        head = [ln for it in items[:n_first] for ln in reindent(it, target.item_indent)]
+        tail = [ln for it in items[n_first:] for ln in reindent(it, target.item_indent)]
+        if head:
+            at = t.line_start(target.key_line + 1)
+            p.edits.append(Edit(doc.path, at, at, joined(head)))
+        if tail:
+            text = joined(tail)
+            if target.end >= len(t.text) and not _ends_with_break(t.text):
+                text = "\n" + text.rstrip("\n")
+            p.edits.append(Edit(doc.path, target.end, target.end, text))
+        for b in blocks:
+            p.edits.append(_delete_block(b))
+    else:
+        b0 = min(blocks, key=lambda b: b.key_line)
+        head_line = t.line_text(b0.key_line)
+        key_line = head_line[:b0.key_col - 1] + "patches" + head_line[b0.key_col - 1 + len(b0.key):]
+        body = [ln for it in items for ln in reindent(it, b0.item_indent)]
+        text = joined([key_line] + body)
+        if b0.end >= len(t.text) and not _ends_with_break(t.text):
+            text = text.rstrip("\n")
+        p.edits.append(Edit(doc.path, b0.start, b0.end, text))
+        for b in blocks:
+            if b is not b0:
+                p.edits.append(_delete_block(b))
+
+    def convert(v: Any, _base=base, _first=first, _last=last) -> Any:
+        n = get_path(v, _base)
+        if not isinstance(n, dict):
+            return v
+        out = copy.deepcopy(v)
+        n = get_path(out, _base)
+        n["patches"] = _first + list(n.get("patches") or []) + _last
+        n.pop("patchesStrategicMerge", None)
+        n.pop("patchesJson6902", None)
+        return out
+
+    if flux_ks:
+        # the objects this Kustomization applies: as the removed fields patched them
+        p.changes.setdefault(("by",) + doc_id(doc), []).append(
+            lambda v, _psm=[_plain(e) for e in psm], _js=[_plain(e) for e in js]: _patched(v, _psm, _js))
+    return [convert]
+
+
+def _patched(value: Any, psm: list, js: list) -> Any:
+    """``value`` with the strategic-merge patches that select it and the JSON 6902 patches
+    whose target selects it applied, in that order (kustomize's order for them)."""
+    from .patches import Obj, PatchError, apply_body, json6902, smp_matches, split_api_version, target_matches
+
+    def obj(v: Any) -> Obj:
+        meta = v.get("metadata") if isinstance(v.get("metadata"), dict) else {}
+        group, version = split_api_version(v.get("apiVersion"))
+        name, ns = str(meta.get("name") or ""), str(meta.get("namespace") or "")
+        return Obj(v, str(v.get("kind") or ""), name, ns, group, version, orig_name=name, orig_namespace=ns)
+
+    if not isinstance(value, dict):
+        return value
+    try:
+        for body in psm:
+            if smp_matches(body, obj(value)):
+                value = apply_body(value, body, False)
+        for e in js:
+            if target_matches(e["target"], obj(value)):
+                value = json6902(value, e["patch"])
+    except PatchError:
+        return value
+    return _plain(value)
+
+
+def _delete_block(b: "Block") -> Edit:
+    start = b.start
+    if b.end >= len(b.t.text) and not _ends_with_break(b.t.text) and start > 0:
+        start -= len(b.t.newline_at(start - 1))  # the last line: take the break before it
+    return Edit(b.doc.path, start, b.end, "")
 
 
 def _set(value: Any, path: tuple, new: Any) -> Any:
@@ -517,7 +730,7 @@ def inline_patch(ctx: FixContext, p: Proposal, owner: Document, fp: tuple, text:
     if not first.startswith(("|", ">")):
         raise Unfixable(f"the inline patch at `{owner.path}`:{pos[0]} is not a block scalar (`|`): change its "
                         f"apiVersion to `{new_av}` by hand")
-    last = pos[2] - 1 if pos[3] == 1 else pos[2]
+    last = end_line(t, pos[0], pos[2], pos[3])
     for line in range(pos[0] + 1, last + 1):
         lt = t.line_text(line)
         m = _API_LINE.match(lt)
@@ -558,31 +771,34 @@ _MISSING = object()
 
 
 class Block:
-    """A top-level key of a kustomization file and the lines of its value."""
+    """A key of a block mapping (a top-level key of a kustomization file, `spec.patches` of a
+    Flux Kustomization) and the lines of its value."""
 
-    def __init__(self, ctx: FixContext, doc: Document, key: str):
-        self.key = key
+    def __init__(self, ctx: FixContext, doc: Document, key: str | tuple):
+        path = key if isinstance(key, tuple) else (key,)
+        key = self.key = str(path[-1])
+        self.path = path
         self.doc = doc
         t = self.t = ctx.text(doc.path)
-        kp = key_pos(doc, (key,))
-        vp = value_pos(doc, (key,))
+        kp = key_pos(doc, path)
+        vp = value_pos(doc, path)
         if kp is None or vp is None:
             raise Unfixable(f"`{key}` has no position")
         self.key_line, self.key_col = kp
         if t.line_text(self.key_line)[:self.key_col - 1].strip():
             raise Unfixable(f"`{key}` is not the first thing on its line: move it by hand")
-        value = doc.value[key]
+        value = get_path(doc.value, path)
         self.value = value
         self.flow = vp[0] == self.key_line
         if self.flow:
-            self.last_line = vp[2] if vp[3] > 1 else vp[2] - 1
+            self.last_line = self.key_line
         else:
             ends = value.pos if isinstance(value, YSeq) else [q[2:] for q in value.pos.values()] \
                 if isinstance(value, YMap) else []
             if not ends:
                 raise Unfixable(f"`{key}` is empty")
             el, ec = max((e[2], e[3]) for e in ends) if isinstance(value, YSeq) else max((e[2], e[3]) for e in ends)
-            self.last_line = el - 1 if ec == 1 else el
+            self.last_line = end_line(t, self.key_line, el, ec, self.key_col - 1)
         self.start = t.line_start(self.key_line)
         self.end = t.line_start(self.last_line + 1)
         self.item_indent = None
@@ -753,8 +969,10 @@ def psm_entry_edit(ctx: FixContext, doc: Document, fp: tuple, entry: Any, t: Tex
     block = literal_block(entry, item_col + 2)
     if block is None:
         raise Unfixable(f"inline entry {fp[1]} of `{fp[0]}` cannot be written as a `|` block: move it by hand")
-    if pos[3] == 1:  # a block scalar: its span ends at the start of the next line
-        return Edit(doc.path, s, e, "patch: " + block)
+    if src.startswith(("|", ">")):  # a block scalar: up to the start of the line after its content
+        if block.startswith("|+"):
+            raise Unfixable(f"inline entry {fp[1]} of `{fp[0]}` keeps its trailing blank lines (`|+`): move it by hand")
+        return Edit(doc.path, s, t.line_start(end_line(t, pos[0], pos[2], pos[3]) + 1), "patch: " + block)
     rest = t.line_text(pos[2])[pos[3] - 1:]
     if rest.strip():
         raise Unfixable(f"inline entry {fp[1]} of `{fp[0]}` has something after it on its line")

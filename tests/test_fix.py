@@ -52,6 +52,10 @@ def cli(*argv: str) -> int:
     "kustomization-fields",
     # `$${VAR}` is kustomize-controller's escape for a literal `${VAR}` (envsubst's `$$`)
     "shell-variable",
+    # Kustomization v1 and HelmRelease v2 (post-renderers) removed patchesStrategicMerge and
+    # patchesJson6902 and keep `patches` (kustomize-controller v1 and helm-controller v2 API
+    # docs); kustomize applies strategic-merge patches first, JSON 6902 patches last
+    "flux-patch-fields",
 ])
 def test_fix_before_after(case, tmp_path, capsys):
     root = copy_case(case, tmp_path)
@@ -296,22 +300,19 @@ def test_refused_helm_fields(repo, capsys, spec, why):
     assert why in err
 
 
-def test_refused_post_renderer_patches_name_the_field(repo, capsys):
-    # helm-controller v2 removed postRenderers[].kustomize.patchesStrategicMerge
+def test_refused_post_renderer_patches_in_flow_style(repo, capsys):
+    # helm-controller v2 removed postRenderers[].kustomize.patchesStrategicMerge: converted
+    # from block style only (the text of each entry becomes a `patch: |`)
     root = repo({"clusters/prod/flux-system/gotk-sync.yaml": gotk_sync("clusters/prod"),
                  "clusters/prod/release.yaml": HR_V2BETA2 + """
                      postRenderers:
                        - kustomize:
-                           patchesStrategicMerge:
-                             - apiVersion: apps/v1
-                               kind: Deployment
-                               metadata: {name: podinfo}
-                               spec: {replicas: 2}
+                           patchesStrategicMerge: [{apiVersion: apps/v1, kind: Deployment, metadata: {name: x}}]
                      """.replace("\n                     ", "\n  ")})
     before = files_of(root)
     _out, err = fix_and_lint(root, capsys)
     assert files_of(root) == before
-    assert "`spec.postRenderers.0.kustomize.patchesStrategicMerge`: HelmRelease v2 removed it" in err
+    assert "`spec.postRenderers.0.kustomize`: the patches are written in flow style" in err
 
 
 def test_refused_common_labels_beside_the_same_label(repo, capsys):

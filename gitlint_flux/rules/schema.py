@@ -296,12 +296,13 @@ class RemovedApiVersion(_SchemaRule):
     What names the old version moves in the same fix: the object's strategic-merge patches,
     patch `target.version`, `healthChecks` entries, Flux `spec.patches`. HelmRelease
     `chart.spec.valuesFile` (removed in v2) becomes `valuesFiles: [file]` (it was merged
-    first); refused, by name: HelmRelease `postRenderers[].kustomize.patchesStrategicMerge`
-    and `patchesJson6902` (v2 keeps `patches`), Kustomization `spec.validation`,
-    `spec.patchesStrategicMerge` and `spec.patchesJson6902` (v1 keeps `spec.patches`), and
-    any field the newer schema lacks, such as GitRepository `spec.gitImplementation` and
-    `spec.accessFrom` (gone in v1). Or `flux migrate -f <path>`; for Kubernetes kinds
-    change `apiVersion` to the replacement named and review the fields that changed.
+    first); `patchesStrategicMerge` and `patchesJson6902` (removed from HelmRelease v2's
+    `postRenderers[].kustomize` and Kustomization v1's `spec`) move to `patches`, each entry
+    as a `patch: |` text, strategic-merge first, JSON 6902 last. Refused, by name:
+    Kustomization `spec.validation`, and any field the newer schema lacks, such as
+    GitRepository `spec.gitImplementation` and `spec.accessFrom` (gone in v1). Or `flux
+    migrate -f <path>`; for Kubernetes kinds change `apiVersion` to the replacement named
+    and review the fields that changed.
 
     Failing:
     ```yaml
