@@ -215,6 +215,15 @@ class Base:
     listing: Any
     opts: Options
     paths: list[str]
+    #: path -> the other paths of the tree that are the same file (through a symbolic link)
+    aliases: dict[str, list[str]] = field(default_factory=dict)
+
+    def find_aliases(self, files: dict[str, SourceFile]) -> None:
+        by_real: dict[str, list[str]] = {}
+        for p, sf in files.items():
+            with contextlib.suppress(OSError):
+                by_real.setdefault(os.path.realpath(sf.abspath), []).append(p)
+        self.aliases = {p: [q for q in ps if q != p] for ps in by_real.values() if len(ps) > 1 for p in ps}
 
 
 # --------------------------------------------------------------------------- the request and its result
@@ -312,6 +321,7 @@ def run_fixes(req: FixRequest) -> FixResult:
     data = dict(prep.contents)
     loaded = load(req.paths, req.root, req.config, prepared=prep)
     base = Base(loaded.root, loaded.config, loaded.listing, opts, req.paths)
+    base.find_aliases(loaded.files)
     snaps = {p: Snap.of(sf) for p, sf in loaded.files.items()}
     texts = {p: sf.text for p, sf in loaded.files.items() if sf.text is not None}
     tree = Tree(base, snaps, texts, data)
@@ -359,7 +369,9 @@ def run_fixes(req: FixRequest) -> FixResult:
     still = {finding_key(f) for f in tree.report().findings}
     result.refused = [p for k, p in refused.items() if k in still]
     result.fixed = len(fixable - still)
-    result.changed = {p: b for p, b in tree.data.items() if p in data and b != data[p]}
+    real_root = os.path.realpath(base.root)
+    result.changed = {p: b for p, b in tree.data.items() if p in data and b != data[p]
+                      and unsafe_path(real_root, p) is None}  # a file's other names are not written
     if req.write:
         write_all(result, base.root)
         result.written = bool(result.changed) and not result.write_errors
@@ -484,6 +496,9 @@ def attempt(tree: Tree, props: list[Proposal]) -> tuple[Tree | None, str]:
         if len(snap.documents) != len(tree.snaps[path].documents):
             return None, f"the edited `{path}` has another number of documents"
         snaps[path], texts[path], data[path] = snap, new_text, new_bytes
+        for alias in tree.base.aliases.get(path, ()):  # the same file under another name changes too
+            if alias in tree.snaps:
+                snaps[alias], texts[alias], data[alias] = tree.snaps[alias].reparsed(new_text), new_text, new_bytes
     try:
         new = Tree(tree.base, snaps, texts, data)
     except Exception as exc:  # pragma: no cover - the graph reports problems, it does not raise
@@ -503,6 +518,9 @@ def compare(old: Tree, new: Tree, props: list[Proposal]) -> str:
     for p in props:
         for d, fns in p.changes.items():
             changes.setdefault(d, []).extend(fns)
+            if d and d[0] != "by":  # the same document under the file's other names
+                for alias in old.base.aliases.get(d[0], ()):
+                    changes.setdefault((alias,) + tuple(d[1:]), []).extend(fns)
     before, after = old.built(), new.built()
     if before.keys() != after.keys():
         gone = sorted(set(before) - set(after), key=repr)

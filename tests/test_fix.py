@@ -367,9 +367,20 @@ def test_never_through_a_symlink_nor_outside_the_root(tmp_path, capsys):
     root = write_tree(tmp_path / "repo", {"clusters/prod/flux-system/gotk-sync.yaml": gotk_sync("clusters/prod")})
     os.symlink(outside / "release.yaml", root / "clusters/prod/release.yaml")
     os.symlink(outside, root / "clusters/prod/linked")
+    # inside the root: the file is fixed under its own name, the link stays a link
+    real = root / "clusters/prod/real/repo.yaml"
+    real.parent.mkdir()
+    real.write_text("apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: GitRepository\n"
+                    "metadata: {name: podinfo, namespace: flux-system}\n"
+                    "spec: {interval: 5m, url: https://github.com/stefanprodan/podinfo}\n")
+    os.symlink("real/repo.yaml", root / "clusters/prod/link.yaml")
     cli("lint", str(root), "--root", str(root), "--no-cache", "--fix")
+    err = capsys.readouterr().err
     assert (outside / "release.yaml").read_text() == HR_V2BETA2.lstrip("\n")
     assert os.path.islink(root / "clusters/prod/release.yaml")
+    assert os.path.islink(root / "clusters/prod/link.yaml")
+    assert real.read_text().startswith("apiVersion: source.toolkit.fluxcd.io/v1\n")
+    assert "link.yaml:1:13: FLX207 not fixed" not in err  # fixed with the file it names
 
 
 def test_write_keeps_the_mode(tmp_path, capsys):
