@@ -13,7 +13,9 @@ The fixes:
   Kustomizations that apply it), patch `target.version`, `healthChecks` entries. Only
   where the cluster's Flux serves the newer version (``INTRODUCED``); fields the newer
   version removed are converted where an exact equivalent exists (HelmRelease
-  `chart.spec.valuesFile` → `valuesFiles`), refused by name otherwise;
+  `chart.spec.valuesFile` → `valuesFiles`; `patchesStrategicMerge`/`patchesJson6902` of
+  HelmRelease post-renderers and of Kustomization `spec` → `patches`), refused by name
+  otherwise (Kustomization `spec.validation`);
 * **kustomization deprecations** (FLX211): `bases` → `resources`,
   `patchesStrategicMerge` → `patches`, `patchesJson6902` → `patches`, `commonLabels` →
   `labels` with `includeSelectors: true`;
@@ -860,7 +862,7 @@ def kustomization_field(f: Finding, ctx: FixContext, p: Proposal) -> Proposal:
     key = next((k for k in doc.value if isinstance(k, str) and key_pos(doc, (k,)) == (f.line, f.column)), None)
     if key is None:
         raise Unfixable("the field has no exact equivalent to move to")
-    fixer = KUSTOMIZATION_FIXERS.get(key)
+    fixer = KUSTOMIZATION_FIXERS.get(key.lower())  # kustomize reads field names case-insensitively
     if fixer is None:
         raise Unfixable(f"`{key}` has no exact equivalent the fixer writes: see the hint")
     built = [b.doc for kb in ctx.graph.resolver.builds() if kb.kfile is not None and kb.kfile.path == doc.path
@@ -922,11 +924,12 @@ def fix_bases(ctx: FixContext, doc: Document, p: Proposal, lower: dict) -> None:
     """`bases` → `resources`: kustomize appends the bases to the resources when it reads the
     file (kustomize's ``FixKustomization``), so the entries go after the resources."""
     p.summary = "`bases` → `resources`"
+    src = lower["bases"]
     dst = lower.get("resources")
     if dst is None:
-        p.edits.append(key_edit(ctx, doc, ("bases",), "resources"))
+        p.edits.append(key_edit(ctx, doc, (src,), "resources"))
         return
-    merge_items(ctx, doc, p, "bases", dst, None, at_start=False)
+    merge_items(ctx, doc, p, src, dst, None, at_start=False)
 
 
 def fix_psm(ctx: FixContext, doc: Document, p: Proposal, lower: dict) -> None:
@@ -1087,9 +1090,9 @@ def fix_common_labels(ctx: FixContext, doc: Document, p: Proposal, lower: dict) 
 
 KUSTOMIZATION_FIXERS = {
     "bases": fix_bases,
-    "patchesStrategicMerge": fix_psm,
-    "patchesJson6902": fix_json6902,
-    "commonLabels": fix_common_labels,
+    "patchesstrategicmerge": fix_psm,
+    "patchesjson6902": fix_json6902,
+    "commonlabels": fix_common_labels,
 }
 
 
