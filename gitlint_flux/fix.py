@@ -34,11 +34,12 @@ from typing import Any, Callable, Iterator
 
 from . import findings as findings_mod
 from . import fixers
-from .engine import Options, check
+from .engine import check
 from .fixers import DocId, Edit, Proposal, Text, doc_id, finding_key
 from .graph import Graph
 from .load import decode, parse_text
 from .model import Document, Finding, SourceFile
+from .options import Options
 from .rules import all_rules
 from .rules.context import Context
 from .schema.analysis import analysis
@@ -241,6 +242,14 @@ class FixRequest:
     strict_schemas: bool = False
     unsafe: bool = False
     write: bool = True
+
+    @classmethod
+    def of(cls, opts: Options) -> "FixRequest":
+        """The request a run's ``Options`` make (``fix``, ``fix_diff``, ``unsafe_fixes``)."""
+        return cls(paths=list(opts.paths or ["."]), root=opts.root, config=opts.config, baseline=opts.baseline,
+                   inline_suppressions=opts.inline_suppressions, schema_locations=list(opts.schema_locations),
+                   kubernetes_version=opts.kubernetes_version, strict_schemas=opts.strict_schemas,
+                   unsafe=opts.unsafe_fixes, write=opts.fix and not opts.fix_diff)
 
 
 @dataclass

@@ -85,13 +85,14 @@ def fix_command(args, lint: Callable[[object], int]) -> int:
             return lint(args)
     from .config import ConfigError
     from .fix import FixRequest, annotate_refusals, run_fixes
+    from .options import Options
 
-    req = FixRequest(paths=paths or ["."], root=args.root, config=args.config, baseline=baseline,
-                     inline_suppressions=not args.no_inline_suppressions,
-                     schema_locations=list(args.schema_location), kubernetes_version=args.kubernetes_version,
-                     strict_schemas=args.strict_schemas, unsafe=args.unsafe_fixes, write=not args.diff)
+    opts = Options(paths=paths or ["."], root=args.root, config=args.config, baseline=baseline,
+                   inline_suppressions=not args.no_inline_suppressions, schema_locations=list(args.schema_location),
+                   kubernetes_version=args.kubernetes_version, strict_schemas=args.strict_schemas,
+                   fix=args.fix, fix_diff=args.diff, unsafe_fixes=args.unsafe_fixes)
     try:
-        result = run_fixes(req)
+        result = run_fixes(FixRequest.of(opts))
     except ConfigError as exc:
         print(f"gitlint-flux: {exc}", file=sys.stderr)
         return 2

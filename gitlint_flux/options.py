@@ -26,6 +26,9 @@ class Options:
     schema_locations: list[str] = field(default_factory=list)  # --schema-location: before the configuration's
     kubernetes_version: str | None = None  # --kubernetes-version: overrides the configuration
     strict_schemas: bool = False  # --strict-schemas
+    fix: bool = False  # --fix: write the safe fixes (gitlint_flux/fix.py; docs/fix.md)
+    fix_diff: bool = False  # --diff: show the fixes as a unified diff, write nothing
+    unsafe_fixes: bool = False  # --unsafe-fixes: the unsafe fixes too
 
 
 @dataclass
