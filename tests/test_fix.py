@@ -422,3 +422,25 @@ def test_a_plain_lint_run_does_not_load_the_fixer(tmp_path):
             "print(sorted(m for m in sys.modules if m in ('gitlint_flux.fix', 'gitlint_flux.fixers')))\n")
     r = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, cwd=ROOT)
     assert r.stdout.strip().splitlines()[-1] == "[]", r.stderr
+
+
+def test_refused_when_the_build_changes(repo, capsys):
+    # kustomize applies patchesJson6902 after namePrefix and `patches` before it (the
+    # transformer order of accumulateTarget): a target naming the prefixed object matches
+    # only in the old place, so the conversion would drop the patch
+    root = repo({"kustomization.yaml": """
+                     namePrefix: pre-
+                     resources: [cm.yaml]
+                     patchesJson6902:
+                       - target: {version: v1, kind: ConfigMap, name: pre-settings}
+                         patch: |-
+                           - op: add
+                             path: /data/b
+                             value: "2"
+                     """,
+                 "cm.yaml": 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: "1"}\n'})
+    before = files_of(root)
+    out, err = fix_and_lint(root, capsys)
+    assert files_of(root) == before
+    assert "the build changes ConfigMap `pre-settings`" in err and "`data.b` would be absent" in err
+    assert "Not fixed automatically: the build changes" in out
