@@ -206,11 +206,16 @@ def _main(argv: list[str], exits_after: bool = False) -> int:
                 return 2
         argv.insert(0, "lint")
     parser, subs = _parser()
+    from . import fixcli  # the --fix flags; the fixer itself is loaded only when a fix is asked for
+
+    fixcli.add_arguments(parser)
     args, extra = parser.parse_known_args(argv)
     if extra:  # an unknown option of a command: that command's usage
         (subs.get(args.command) or parser).error(f"unrecognized arguments: {' '.join(extra)}")
     args.exits_after = exits_after
     try:
+        if fixcli.handles(args):
+            return fixcli.main(args, lint=_lint)
         if args.version or args.command == "version":
             return _version()
         if args.command == "help":

@@ -32,6 +32,9 @@ class Options:
     extend_select: list[str] = field(default_factory=list)  # --extend-select
     ignore: list[str] = field(default_factory=list)  # --ignore
     min_severity: str | None = None  # --min-severity (None: the configuration's, else info)
+    fix: bool = False  # --fix: write the safe fixes (gitlint_flux/fix.py; docs/fix.md)
+    fix_diff: bool = False  # --diff: show the fixes as a unified diff, write nothing
+    unsafe_fixes: bool = False  # --unsafe-fixes: the unsafe fixes too
 
 
 @dataclass

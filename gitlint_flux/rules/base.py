@@ -74,6 +74,19 @@ def _shown(value: Any) -> str:
     return f"`{value!r}`" if value is not None else "null"
 
 
+@dataclass(frozen=True)
+class Fix:
+    """A rule's automatic fix (`gitlint-flux lint --fix`): whether it is safe (applied by
+    `--fix`) or unsafe (only with `--unsafe-fixes`), and what it does, in one line. The
+    edits themselves are made by ``gitlint_flux.fixers``, loaded only when fixing."""
+
+    safe: bool
+    summary: str
+
+    def label(self) -> str:
+        return "safe fix" if self.safe else "unsafe fix (--unsafe-fixes)"
+
+
 def option_key(name: str) -> str:
     """Option names are kebab-case, as every configuration key (`allow-pinned`);
     snake_case (`allow_pinned`) is accepted as the same name."""
@@ -89,6 +102,8 @@ class Rule:
     #: variables, its decryption, what a parent's patches add): not reported for files no
     #: root applies, and at most a warning in the fallback cluster
     cluster_context: ClassVar[bool] = False
+    #: the rule's automatic fix (None: it has none)
+    fix: ClassVar[Fix | None] = None
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -131,7 +146,10 @@ class Rule:
     @classmethod
     def description(cls) -> str:
         """Everything after the summary (why, fix, options, examples), as Markdown."""
-        return ruledocs.parse(cls.doc()).description()
+        text = ruledocs.parse(cls.doc()).description()
+        if cls.fix is not None:
+            text = f"**Automatic fix** ({cls.fix.label()}): {cls.fix.summary}\n\n{text}"
+        return text
 
     @classmethod
     def url(cls) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..graph.refs import data_of
 from ..model import ERROR, INFO, Related
 from ..substitution import is_disabled, name_error, valid_name, variables_in
-from .base import Rule
+from .base import Fix, Rule
 
 _PAYLOAD_KINDS = {"ConfigMap": ("data", "binaryData"), "Secret": ("data", "stringData")}
 
@@ -26,7 +26,9 @@ class UndefinedVariable(Rule):
     annotation `kustomize.toolkit.fluxcd.io/substitute: disabled` are honoured.
 
     **Fix:** define the variable in `postBuild.substitute` or its ConfigMap/Secret, give
-    it a default, or escape it as `$${VAR}`.
+    it a default, or escape it as `$${VAR}`. `gitlint-flux lint --fix --unsafe-fixes`
+    escapes it in a script (a multi-line string, or a `command`, `args` or `script`
+    value): unsafe, since the author may mean a Flux variable.
 
     Failing:
     ```yaml
@@ -127,6 +129,8 @@ class UndefinedVariable(Rule):
     slug = "undefined-variable"
     severity = ERROR
     cluster_context = True
+    fix = Fix(False, "in a script (a multi-line string, or a `command`/`args`/`script` value), `${VAR}` is "
+                     "escaped as `$${VAR}`: unsafe, the author may mean a Flux variable")
 
     def check(self, ctx):
         for a in ctx.applied():

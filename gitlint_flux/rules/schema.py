@@ -8,8 +8,8 @@ rule below reports one family of defects from it, so a defect gives one finding.
 
 from __future__ import annotations
 
-from ..model import ERROR, INFO, SEVERITY_RANK, WARNING
-from .base import Rule
+from ..model import ERROR, INFO, WARNING
+from .base import Fix, Rule
 
 
 class _SchemaRule(Rule):
@@ -305,9 +305,21 @@ class RemovedApiVersion(_SchemaRule):
     as lacking a schema. When the repository's own `gotk-components.yaml` still serves the
     version, FLX208 reports it instead.
 
-    **Fix:** `flux migrate -f <path>` rewrites Flux manifests to the current versions;
-    for Kubernetes kinds change `apiVersion` to the replacement named and review the
-    fields that changed.
+    **Fix:** `gitlint-flux lint --fix` moves a Flux object to the newest version where the
+    cluster's Flux serves it: kustomize and GitRepository `v1` (Flux 2.0), Receiver `v1`
+    (2.1), Alert and Provider `v1beta3` (2.2), HelmRelease `v2` and HelmRepository and
+    HelmChart `v1` (2.3), Bucket `v1` (2.5), OCIRepository `v1` (2.6), the image APIs `v1`
+    (2.7); a committed `gotk-components.yaml` of an older Flux gets "upgrade Flux first".
+    What names the old version moves in the same fix: the object's strategic-merge patches,
+    patch `target.version`, `healthChecks` entries, Flux `spec.patches`. HelmRelease
+    `chart.spec.valuesFile` (removed in v2) becomes `valuesFiles: [file]` (it was merged
+    first); `patchesStrategicMerge` and `patchesJson6902` (removed from HelmRelease v2's
+    `postRenderers[].kustomize` and Kustomization v1's `spec`) move to `patches`, each entry
+    as a `patch: |` text, strategic-merge first, JSON 6902 last. Refused, by name:
+    Kustomization `spec.validation`, and any field the newer schema lacks, such as
+    GitRepository `spec.gitImplementation` and `spec.accessFrom` (gone in v1). Or `flux
+    migrate -f <path>`; for Kubernetes kinds change `apiVersion` to the replacement named
+    and review the fields that changed.
 
     Failing:
     ```yaml
@@ -334,6 +346,8 @@ class RemovedApiVersion(_SchemaRule):
     code = "FLX207"
     slug = "removed-api-version"
     severity = ERROR
+    fix = Fix(True, "a Flux object's `apiVersion` moves to the newest version, with everything that names the "
+                    "old one (its patches, patch targets, health checks), where the cluster's Flux serves it")
 
 
 class DeprecatedApiVersion(_SchemaRule):
@@ -344,8 +358,10 @@ class DeprecatedApiVersion(_SchemaRule):
     CRD marks the version `deprecated`. The document is validated against the CRD that
     serves it.
 
-    **Fix:** `flux migrate -f <path>` (Flux CLI) rewrites the manifests; then upgrade
-    Flux (`flux install --export > gotk-components.yaml`).
+    **Fix:** `gitlint-flux lint --fix` moves the object to the newest version when the
+    cluster's Flux serves it (as FLX207); otherwise upgrade Flux first (`flux install
+    --export > gotk-components.yaml`), then fix. `flux migrate -f <path>` (Flux CLI)
+    rewrites the manifests too.
 
     Failing:
     ```yaml
@@ -432,6 +448,7 @@ class DeprecatedApiVersion(_SchemaRule):
     code = "FLX208"
     slug = "deprecated-api-version"
     severity = WARNING
+    fix = Fix(True, "as FLX207: the newest version, where the cluster's Flux serves it (else: upgrade Flux first)")
 
 
 class NoSchema(_SchemaRule):
@@ -544,7 +561,12 @@ class KustomizationDeprecatedField(_SchemaRule):
     selectors unchanged), `vars` (use `replacements`), `imageTags` (use `images`),
     `helmChartInflationGenerator` (use `helmCharts`), a generator's `env` (use `envs`).
 
-    **Fix:** `kustomize edit fix` rewrites most of them; or move the entries by hand.
+    **Fix:** `gitlint-flux lint --fix` rewrites `bases` (appended to `resources`),
+    `patchesStrategicMerge` (first in `patches`: a file as `- path:`, an inline patch as
+    `- patch: |`), `patchesJson6902` (last in `patches`, with its `target`) and
+    `commonLabels` (`labels` with `includeSelectors: true`; refused when a key is in
+    `labels` too), where the cluster builds with kustomize v5 and the build stays the
+    same. `kustomize edit fix` rewrites most of them; or move the entries by hand.
 
     Failing:
     ```yaml
@@ -593,6 +615,8 @@ class KustomizationDeprecatedField(_SchemaRule):
     code = "FLX211"
     slug = "kustomization-deprecated-field"
     severity = WARNING
+    fix = Fix(True, "`bases`, `patchesStrategicMerge`, `patchesJson6902` and `commonLabels` move to their "
+                    "successors, where the build stays the same")
 
 
 class KustomizationHelmCharts(_SchemaRule):
