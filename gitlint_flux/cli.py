@@ -393,7 +393,8 @@ def _lint(args) -> int:
         full, internal = run(opts, stats)
         # what the user chose to see: a view of the run (cached or not), from the configuration
         # (read again: it is small) and the command line
-        config = load_config(full.root, git_toplevel(full.root), args.config)
+        config = stats.config if stats.config is not None else \
+            load_config(full.root, git_toplevel(full.root), args.config)
     except ConfigError as exc:
         return _usage(str(exc))
     if args.stats:

@@ -42,6 +42,7 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
     t_start = time.perf_counter()
     prep = prepare(paths, opts.root, opts.config)
     apply_options(prep.config, opts)
+    stats.config = prep.config
     stats.timings["list+config"] = time.perf_counter() - t_start
     stats.files = len(prep.listing.files)
 

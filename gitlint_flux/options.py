@@ -47,6 +47,8 @@ class Stats:
     documents: int = 0
     validated: int = 0
     run_cache: str = "off"  # off, hit, miss
+    #: the configuration the run read (for the CLI's view of the report: not read twice)
+    config: object = None
     timings: dict = field(default_factory=dict)  # stage -> seconds
 
     def render(self) -> str:
