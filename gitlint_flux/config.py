@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field
 
 from .ignore import glob_match
+from .load import DEFAULT_MAX_FILE_SIZE
 from .model import SEVERITIES
 
 CONFIG_NAME = ".gitlint-flux.yaml"
-DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 
 KNOWN_KEYS = {
     "extends": "the profile to start from: recommended (default), strict, or a profile file",

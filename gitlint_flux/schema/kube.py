@@ -126,10 +126,6 @@ class KubeSchemas:
     def versions_of(self, group: str, kind: str) -> list[str]:
         return sorted(v for (g, v, k) in self.index if g == group and k == kind)
 
-    def object_meta(self) -> Node | None:
-        d = self.defs.get("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")
-        return self._compiler.compile(d) if d else None
-
 
 _CACHE: dict[tuple[int, int], KubeSchemas] = {}
 
