@@ -311,3 +311,109 @@ def test_a_self_applying_kustomization_is_a_root_next_to_a_gotk_sync_root(repo):
     assert roots(g) == [("gotk-sync", "clusters/prod"), ("self-applying", "clusters/lab")]
     assert applied_names(g, "ConfigMap") == [("clusters/lab", "default", "lab"), ("clusters/prod", "default", "prod")]
     assert findings(lint(root), "FLX107", "FLX407") == []
+
+
+def test_a_configurations_name_reference_lets_kustomize_rename_the_reference(repo):
+    # kustomize rewrites a reference to a generated (hash-suffixed) name only where a
+    # nameReference configuration covers the field: with one for HelmRelease valuesFrom,
+    # the reference follows the suffixed name
+    files = {
+        "kubernetes/apps/flux-system/flux-instance/kustomization.yaml": """\
+            resources: [helmrelease.yaml, ocirepository.yaml]
+            configMapGenerator:
+              - name: flux-instance-values
+                namespace: flux-system
+                files: [values.yaml]
+            configurations: [kustomizeconfig.yaml]
+        """,
+        "kubernetes/apps/flux-system/flux-instance/kustomizeconfig.yaml": """\
+            nameReference:
+              - kind: ConfigMap
+                version: v1
+                fieldSpecs:
+                  - path: spec/valuesFrom/name
+                    kind: HelmRelease
+        """,
+        "kubernetes/apps/flux-system/flux-instance/helmrelease.yaml": chart_release(
+            values_from="  valuesFrom:\n    - kind: ConfigMap\n      name: flux-instance-values\n"),
+        "kubernetes/apps/flux-system/flux-instance/ocirepository.yaml": CHART_SOURCE,
+        "kubernetes/apps/flux-system/flux-instance/values.yaml": VALUES,
+        "kubernetes/apps/flux-system/ks.yaml": flux_ks("flux-instance", "./kubernetes/apps/flux-system/flux-instance"),
+        "kubernetes/flux/cluster/apps.yaml": flux_ks("apps", "./kubernetes/apps"),
+        "kubernetes/apps/kustomization.yaml": "resources: [flux-system/ks.yaml]\n",
+    }
+    root = repo(files)
+    assert roots(graph_of(root)) == [("flux-instance-chart", "kubernetes/flux/cluster")]
+    assert findings(lint(root), "FLX405") == []
+
+
+def test_documentation_examples_give_no_error(repo):
+    # fluxoperator.dev: a FluxInstance syncing a Git repository; source-watcher's docs:
+    # an ArtifactGenerator splitting a monorepo into artifacts per component
+    root = repo({
+        "clusters/prod/flux-system/flux-instance.yaml": """\
+            apiVersion: fluxcd.controlplane.io/v1
+            kind: FluxInstance
+            metadata:
+              name: flux
+              namespace: flux-system
+              annotations:
+                fluxcd.controlplane.io/reconcileEvery: "1h"
+                fluxcd.controlplane.io/reconcileTimeout: "5m"
+            spec:
+              distribution:
+                version: "2.x"
+                registry: "ghcr.io/fluxcd"
+                artifact: "oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests"
+              components:
+                - source-controller
+                - kustomize-controller
+                - helm-controller
+                - notification-controller
+                - source-watcher
+              cluster:
+                type: kubernetes
+                size: medium
+                multitenant: false
+                networkPolicy: true
+                domain: "cluster.local"
+              sync:
+                kind: GitRepository
+                url: "https://github.com/my-org/my-fleet.git"
+                ref: "refs/heads/main"
+                path: "clusters/prod"
+        """,
+        "clusters/prod/artifacts.yaml": """\
+            apiVersion: source.extensions.fluxcd.io/v1beta1
+            kind: ArtifactGenerator
+            metadata:
+              name: my-app
+              namespace: flux-system
+            spec:
+              sources:
+                - alias: repo
+                  kind: GitRepository
+                  name: flux-system
+              artifacts:
+                - name: my-app-backend
+                  originRevision: "@repo"
+                  copy:
+                    - from: "@repo/deploy/backend/**"
+                      to: "@artifact/"
+                - name: my-app-frontend
+                  originRevision: "@repo"
+                  copy:
+                    - from: "@repo/deploy/frontend/**"
+                      to: "@artifact/"
+        """,
+        "clusters/prod/backend.yaml": ea_ks("backend", "my-app-backend", "./"),
+        "clusters/prod/frontend.yaml": ea_ks("frontend", "my-app-frontend", "./"),
+        "deploy/backend/cm.yaml": CM.format(name="backend"),
+        "deploy/frontend/cm.yaml": CM.format(name="frontend"),
+    })
+    report = lint(root)
+    assert [f for f in report.findings if f.severity == "error"] == []
+    g = graph_of(root)
+    assert [n for _, _, n in applied_names(g, "ConfigMap")] == ["backend", "frontend"]
+    # flux-operator installs source-watcher: the ExternalArtifact gate is on
+    assert findings(report, "FLX410") == []
