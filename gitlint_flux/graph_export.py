@@ -22,9 +22,21 @@ KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 
 
 def is_outline(a: Applied) -> bool:
-    """A source or a Flux Kustomization: what the default graph draws."""
+    """A source, a Flux Kustomization or a ResourceSet (it applies what it renders): what
+    the default graph draws."""
     group = a.doc.group
-    return group == SOURCE_GROUP or (group == KUSTOMIZE_GROUP and a.doc.kind == "Kustomization")
+    return group == SOURCE_GROUP or (group == KUSTOMIZE_GROUP and a.doc.kind == "Kustomization") or \
+        (group == "fluxcd.controlplane.io" and a.doc.kind == "ResourceSet")
+
+
+def _renderer(graph: Graph, a: Applied) -> Applied | None:
+    """The ResourceSet (as applied in the same cluster) that rendered ``a``."""
+    if a.doc.origin != "resourceset" or a.doc.source is None:
+        return None
+    for rs in graph.applied_by_doc.get(id(a.doc.source), []):
+        if rs.scope == a.scope:
+            return rs
+    return None
 
 
 def _nodes(graph: Graph, all_objects: bool = True) -> list[Applied]:
@@ -57,7 +69,14 @@ def as_dict(graph: Graph, all_objects: bool = True) -> dict:
             "namespace": a.namespace, "name": a.name, "path": a.doc.path, "line": a.doc.line,
             "layer": layer.name if layer else None, "layer_order": layer.order if layer else None,
             "synthetic": a.doc.origin == "synthetic",
+            "rendered_by": None,
         })
+        rs = _renderer(graph, a)
+        if rs is not None:
+            out_nodes[-1]["rendered_by"] = _id(rs)
+            if _id(rs) in kept:
+                out_edges.append({"from": _id(rs), "to": nid, "kind": "applies"})
+            continue
         if a.by is not None:
             for parent in graph.applied_by_doc.get(id(a.by), []):
                 if parent.scope == a.scope or graph.scopes[a.scope].parent == parent.scope:
@@ -100,10 +119,25 @@ def mermaid(graph: Graph, all_objects: bool = False) -> str:
                 lines.append(f'    subgraph s{si}l{li}["{_safe(layer)}"]')
                 indent = "      "
             for n in nodes:
+                if n.get("rendered_by") in idx:
+                    continue  # drawn with its ResourceSet, below
                 ns = f"{n['namespace']}/" if n["namespace"] else ""
                 lines.append(f'{indent}{idx[n["id"]]}["{n["kind"]}<br/>{_safe(ns + n["name"])}"]')
             if layer:
                 lines.append("    end")
+        # what a ResourceSet renders, grouped under it
+        groups: dict[str, list[dict]] = {}
+        for layer_nodes in layers.values():
+            for n in layer_nodes:
+                if n.get("rendered_by") in idx:
+                    groups.setdefault(n["rendered_by"], []).append(n)
+        for gi, (rs_id, members) in enumerate(sorted(groups.items())):
+            rs_name = rs_id.split("|", 2)[2].replace("|", "/")
+            lines.append(f'    subgraph s{si}r{gi}["rendered by ResourceSet {_safe(rs_name)}"]')
+            for n in members:
+                ns = f"{n['namespace']}/" if n["namespace"] else ""
+                lines.append(f'      {idx[n["id"]]}["{n["kind"]}<br/>{_safe(ns + n["name"])}"]')
+            lines.append("    end")
         lines.append("  end")
     for e in data["edges"]:
         if e["kind"] not in ("applies",) + _EDGE_KINDS:

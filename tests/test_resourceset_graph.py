@@ -117,3 +117,40 @@ spec:
     g = graph_of(root)
     assert [(r.kind, r.path) for r in g.roots] == [("flux-instance-chart", "clusters/prod")]
     assert applied(g, "ConfigMap") == [("default", "app")]
+
+
+def test_graph_shows_rendered_objects_grouped_under_their_resourceset(repo):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = repo({**ROOT, "clusters/prod/tenants.yaml": TENANTS.replace(
+        "kind: HelmRelease", "kind: HelmRelease").replace("    - apiVersion: v1\n      kind: Namespace", """\
+    - apiVersion: kustomize.toolkit.fluxcd.io/v1
+      kind: Kustomization
+      metadata:
+        name: << inputs.tenant >>-apps
+        namespace: flux-system
+      spec:
+        interval: 10m
+        path: ./tenants/<< inputs.tenant >>
+        prune: true
+        sourceRef: {kind: GitRepository, name: flux-system}
+    - apiVersion: v1
+      kind: Namespace"""), "clusters/prod/repo.yaml": REPO,
+        "tenants/team1/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: t1\n  namespace: team1\n",
+        "tenants/team2/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: t2\n  namespace: team2\n"})
+    cwd = Path(__file__).resolve().parent.parent
+    run = lambda *a: subprocess.run([sys.executable, "-m", "gitlint_flux", "graph", "--root", str(root), str(root), *a],
+                                    capture_output=True, text=True, cwd=cwd, timeout=120)
+    data = json.loads(run("--format", "json").stdout)
+    rendered = [n for n in data["nodes"] if n["rendered_by"]]
+    assert sorted(n["name"] for n in rendered) == ["team1-apps", "team2-apps"]
+    rs = next(n["id"] for n in data["nodes"] if n["kind"] == "ResourceSet")
+    assert {e["to"] for e in data["edges"] if e["kind"] == "applies" and e["from"] == rs} == {n["id"] for n in rendered}
+    text = run().stdout
+    assert 'subgraph' in text and "rendered by ResourceSet flux-system/tenants" in text
+    # the rendered Kustomizations apply their tenants' directories
+    g = graph_of(root)
+    assert applied(g, "ConfigMap") == [("team1", "t1"), ("team2", "t2")]
