@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 from urllib.parse import quote as _urlquote, urlsplit
 
+from . import goyaml
+
 __all__ = [
     "TemplateError", "Limits", "GoFunc", "Template", "parse", "render",
     "SPRIG_FUNCS", "FLUX_FUNCS", "BUILTINS", "go_sprint", "go_format_float", "to_yaml",
@@ -537,185 +539,21 @@ def _json_roundtrip(v):
 # -- YAML emission as go-yaml v2 (sigs.k8s.io/yaml) does it ----------------------
 
 
-_V2_BOOL_NULL = {
-    "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON",
-    "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF",
-    "", "~", "null", "Null", "NULL", ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF",
-    "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", "<<",
-}
-_V2_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
-_V2_INT = re.compile(r"^[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$")
-_V2_TS = re.compile(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?$")
-_BASE60 = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
-
-
 def v2_resolve_plain(s: str):
-    """How go-yaml v2 (YAML 1.1 as ``sigs.k8s.io/yaml`` reads it) types a plain scalar.
-
-    Returns the value; timestamps stay strings (go-yaml v2 keeps them so for
-    ``interface{}`` targets)."""
-    if s in ("", "~", "null", "Null", "NULL"):
-        return None
-    if s in ("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"):
-        return True
-    if s in ("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"):
-        return False
-    if s in (".nan", ".NaN", ".NAN"):
-        return math.nan
-    if s in (".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"):
-        return math.inf
-    if s in ("-.inf", "-.Inf", "-.INF"):
-        return -math.inf
-    c = s[0]
-    if c in "+-0123456789.":
-        plain = s.replace("_", "")
-        if c != "." and _V2_INT.match(plain):
-            sign = -1 if plain[0] == "-" else 1
-            body = plain.lstrip("+-")
-            try:
-                if body[:2] in ("0x", "0X"):
-                    n = int(body[2:], 16)
-                elif body[:2] in ("0o", "0O"):
-                    n = int(body[2:], 8)
-                elif body[:2] in ("0b", "0B"):
-                    n = int(body[2:], 2)
-                elif len(body) > 1 and body[0] == "0":
-                    n = int(body, 8)
-                else:
-                    n = int(body)
-                n *= sign
-                if -(1 << 63) <= n < (1 << 64):
-                    return n
-            except ValueError:
-                pass
-        if _V2_FLOAT.match(plain):
-            try:
-                return float(plain)
-            except ValueError:
-                return s
-    return s
-
-
-def _v2_plain_is_str(s: str) -> bool:
-    if s in _V2_BOOL_NULL:
-        return False
-    return isinstance(v2_resolve_plain(s), str) and not _V2_TS.match(s)
-
-
-def _printable(ch: str) -> bool:
-    o = ord(ch)
-    return (o == 0x0A or 0x20 <= o <= 0x7E or o == 0x85 or 0xA0 <= o <= 0xD7FF
-            or (0xE000 <= o <= 0xFFFD and o != 0xFEFF) or 0x10000 <= o <= 0x10FFFF)
-
-
-def _analyze(s: str) -> dict:
-    """libyaml's ``yaml_emitter_analyze_scalar``."""
-    a = {"multiline": False, "flow_plain": False, "block_plain": True, "single": True, "block": False}
-    if not s:
-        return a
-    block_ind = flow_ind = line_breaks = special = False
-    leading_space = leading_break = trailing_space = trailing_break = False
-    break_space = space_break = previous_space = previous_break = False
-    if s.startswith(("---", "...")) and (len(s) == 3 or s[3] in " \t\r\n\x85\u2028\u2029"):
-        block_ind = flow_ind = True
-    preceded_ws = True
-    n = len(s)
-    for i, ch in enumerate(s):
-        nxt = s[i + 1] if i + 1 < n else ""
-        followed_ws = nxt == "" or nxt in " \t\r\n\x85\u2028\u2029"
-        if i == 0:
-            if ch in "#,[]{}&*!|>'\"%@`":
-                flow_ind = block_ind = True
-            if ch in "?:":
-                flow_ind = True
-                if followed_ws:
-                    block_ind = True
-            if ch == "-" and followed_ws:
-                flow_ind = block_ind = True
-        else:
-            if ch in ",?[]{}":
-                flow_ind = True
-            if ch == ":":
-                flow_ind = True
-                if followed_ws:
-                    block_ind = True
-            if ch == "#" and preceded_ws:
-                flow_ind = block_ind = True
-        if not _printable(ch):
-            special = True
-        if ch in "\r\n\x85\u2028\u2029":
-            line_breaks = True
-        if ch == " ":
-            if i == 0:
-                leading_space = True
-            if i == n - 1:
-                trailing_space = True
-            if previous_break:
-                break_space = True
-            previous_space, previous_break = True, False
-        elif ch in "\r\n\x85\u2028\u2029":
-            if i == 0:
-                leading_break = True
-            if i == n - 1:
-                trailing_break = True
-            if previous_space:
-                space_break = True
-            previous_space, previous_break = False, True
-        else:
-            previous_space = previous_break = False
-        preceded_ws = ch in " \t\r\n\x85\u2028\u2029"
-    a = {"multiline": line_breaks, "flow_plain": True, "block_plain": True, "single": True, "block": True}
-    if leading_space or leading_break or trailing_space or trailing_break:
-        a["flow_plain"] = a["block_plain"] = False
-    if trailing_space:
-        a["block"] = False
-    if break_space:
-        a["flow_plain"] = a["block_plain"] = a["single"] = False
-    if space_break or special:
-        a["flow_plain"] = a["block_plain"] = a["single"] = a["block"] = False
-    if line_breaks:
-        a["flow_plain"] = a["block_plain"] = False
-    if flow_ind:
-        a["flow_plain"] = False
-    if block_ind:
-        a["block_plain"] = False
-    return a
-
-
-def _dq(s: str) -> str:
-    out = ['"']
-    for ch in s:
-        o = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif not _printable(ch) or ch in "\n\x85\u2028\u2029" or o == 0xFEFF:
-            esc = {"\0": "0", "\a": "a", "\b": "b", "\t": "t", "\n": "n", "\v": "v", "\f": "f",
-                   "\r": "r", "\x1b": "e", "\x85": "N", "\xa0": "_", "\u2028": "L", "\u2029": "P"}.get(ch)
-            if esc:
-                out.append("\\" + esc)
-            elif o <= 0xFF:
-                out.append(f"\\x{o:02X}")
-            elif o <= 0xFFFF:
-                out.append(f"\\u{o:04X}")
-            else:
-                out.append(f"\\U{o:08X}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
+    """How go-yaml v2 (YAML 1.1 as ``sigs.k8s.io/yaml`` reads it) types a plain scalar
+    (:func:`goyaml.resolve_plain`: timestamps stay strings)."""
+    return goyaml.resolve_plain(s)
 
 
 def _scalar_text(s: str, indent: int, is_key: bool) -> str | list[str]:
-    """How go-yaml v2 writes string ``s`` (libyaml's scalar style selection): plain,
-    single- or double-quoted text, or, for a multi-line value, the lines of a literal
-    block (header first, body indented by ``indent + 2``)."""
-    can_plain = _v2_plain_is_str(s) and not _BASE60.match(s)
-    a = _analyze(s)
-    if "\n" in s and not is_key:
-        if not a["block"]:
-            return _dq(s)
+    """How go-yaml v2 writes string ``s`` (:func:`goyaml.scalar_style`): plain, single-
+    or double-quoted text, or, for a multi-line value, the lines of a literal block
+    (header first, body indented by ``indent + 2``)."""
+    if is_key and len(s) > 128:
+        # go-yaml writes a key this long as a complex key (``? k``); here it is quoted
+        return goyaml.double_quoted(s)
+    style = goyaml.scalar_style(s, is_key)
+    if style == "literal":
         lines = s.split("\n")
         if not s.endswith("\n"):
             chomp = "-"
@@ -725,14 +563,11 @@ def _scalar_text(s: str, indent: int, is_key: bool) -> str | list[str]:
         head = "|" + ("2" if s[:1] in (" ", "\n") else "") + chomp
         pad = " " * (indent + 2)
         return [head] + [(pad + ln) if ln else "" for ln in lines]
-    if not can_plain or (is_key and (len(s) > 128 or a["multiline"])):
-        # go-yaml v2 asks for double quotes when the plain text would read as another type
-        return _dq(s)
-    if a["block_plain"]:
+    if style == "plain":
         return s
-    if a["single"]:
-        return "'" + s.replace("'", "''") + "'"
-    return _dq(s)
+    if style == "single":
+        return goyaml.single_quoted(s)
+    return goyaml.double_quoted(s)
 
 
 def _v2_key_less(a: str, b: str) -> bool:

@@ -71,6 +71,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
+from . import goyaml
 from .model import YMap, YSeq
 
 # --------------------------------------------------------------------------- names
@@ -957,44 +958,6 @@ def variables_in(value: Any, path: tuple = ()) -> list[tuple[tuple, Reference]]:
 
 # --------------------------------------------------------------------------- YAML round trip
 
-# go-yaml v2 resolve.go: the plain scalars that are not strings
-_RESOLVE_MAP: dict[str, Any] = {}
-for _v, _words in ((True, "y Y yes Yes YES true True TRUE on On ON"),
-                   (False, "n N no No NO false False FALSE off Off OFF"),
-                   (None, "~ null Null NULL"),
-                   (math.inf, ".inf .Inf .INF +.inf +.Inf +.INF"),
-                   (-math.inf, "-.inf -.Inf -.INF"),
-                   (math.nan, ".nan .NaN .NAN")):
-    for _w in _words.split():
-        _RESOLVE_MAP[_w] = _v
-_RESOLVE_MAP[""] = None
-_HINTED = frozenset("+-0123456789yYnNtTfFoO~.")
-_YAML_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
-_GO_BASE0 = re.compile(r"([+-]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)\Z")
-
-
-def _go_parse_int0(s: str) -> int | None:
-    """strconv.ParseInt/ParseUint(s, 0, 64) (underscores already removed)."""
-    m = _GO_BASE0.match(s)
-    if not m:
-        return None
-    sign, body = m.groups()
-    if body[:2] in ("0x", "0X"):
-        v = int(body[2:], 16)
-    elif body[:2] in ("0o", "0O"):
-        v = int(body[2:], 8)
-    elif body[:2] in ("0b", "0B"):
-        v = int(body[2:], 2)
-    elif body.startswith("0") and len(body) > 1:
-        v = int(body[1:], 8)
-    else:
-        v = int(body)
-    if sign == "-":
-        v = -v
-        return v if v >= -(1 << 63) else None
-    return v if v < (1 << 64) else None
-
-
 def _json_number(v: Any) -> Any:
     """What the API machinery's JSON decoding makes of a YAML number."""
     if type(v) is float:
@@ -1008,141 +971,7 @@ def _json_number(v: Any) -> Any:
 
 def _resolve_v2(s: str) -> Any:
     """A plain scalar as go-yaml v2 decodes it into ``interface{}``, then JSON-normalised."""
-    if not s:
-        return None
-    if s[0] not in _HINTED:
-        return s
-    if s in _RESOLVE_MAP:
-        return _json_number(_RESOLVE_MAP[s])
-    c = s[0]
-    if c == ".":
-        try:
-            f = float(s)
-        except ValueError:
-            return s
-        return _json_number(f) if "_" not in s and not math.isinf(f) else s
-    if c in "+-0123456789":
-        plain = s.replace("_", "")
-        i = _go_parse_int0(plain)
-        if i is not None:
-            return _json_number(i)
-        if _YAML_FLOAT.match(plain):
-            f = float(plain)
-            if not math.isinf(f):
-                return _json_number(f)
-        return s
-    return s
-
-
-# the go-yaml v2 emitter (emitterc.go yaml_emitter_analyze_scalar, select_scalar_style)
-_FIRST_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
-_BREAKS = frozenset("\r\n\x85\u2028\u2029")
-
-
-def _printable(c: str) -> bool:
-    o = ord(c)
-    return (o == 0x0A or 0x20 <= o <= 0x7E or 0xA0 <= o <= 0xD7FF
-            or (0xE000 <= o <= 0xFFFD and o != 0xFEFF))
-
-
-def _emit_style(s: str, key: bool) -> str:
-    """``plain``, ``single``, ``double`` or ``literal``: how go-yaml v2 writes the string
-    ``s`` (which resolves as a string and is not empty) in block context."""
-    if "\n" in s and not key:
-        requested = "literal"
-    else:
-        requested = "plain"
-    block_ind = flow_ind = False
-    if len(s) >= 3 and (s.startswith("---") or s.startswith("...")):
-        block_ind = flow_ind = True
-    special = line_breaks = False
-    leading_space = leading_break = trailing_space = trailing_break = False
-    break_space = space_break = False
-    prev_space = prev_break = False
-    preceded_by_ws = True
-    n = len(s)
-    for i, c in enumerate(s):
-        followed_by_ws = i + 1 >= n or s[i + 1] in " \t" or s[i + 1] in _BREAKS
-        if i == 0:
-            if c in _FIRST_INDICATORS:
-                flow_ind = block_ind = True
-            elif c in "?:":
-                flow_ind = True
-                if followed_by_ws:
-                    block_ind = True
-            elif c == "-" and followed_by_ws:
-                flow_ind = block_ind = True
-        else:
-            if c in ",?[]{}":
-                flow_ind = True
-            elif c == ":":
-                flow_ind = True
-                if followed_by_ws:
-                    block_ind = True
-            elif c == "#" and preceded_by_ws:
-                flow_ind = block_ind = True
-        if not _printable(c):
-            special = True
-        if c == " ":
-            if i == 0:
-                leading_space = True
-            if i == n - 1:
-                trailing_space = True
-            if prev_break:
-                break_space = True
-            prev_space, prev_break = True, False
-        elif c in _BREAKS:
-            line_breaks = True
-            if i == 0:
-                leading_break = True
-            if i == n - 1:
-                trailing_break = True
-            if prev_space:
-                space_break = True
-            prev_space, prev_break = False, True
-        else:
-            prev_space = prev_break = False
-        preceded_by_ws = c in " \t" or c in _BREAKS
-    block_plain = single_ok = block_ok = True
-    if leading_space or leading_break or trailing_space or trailing_break:
-        block_plain = False
-    if trailing_space:
-        block_ok = False
-    if break_space:
-        block_plain = single_ok = False
-    if space_break or special:
-        block_plain = single_ok = block_ok = False
-    if line_breaks:
-        block_plain = False
-    if block_ind:
-        block_plain = False
-    style = requested
-    if key and line_breaks:
-        style = "double"
-    if style == "plain" and not block_plain:
-        style = "single"
-    if style == "single" and not single_ok:
-        style = "double"
-    if style == "literal" and not block_ok:
-        style = "double"
-    return style
-
-
-_DQ_ESCAPES = {"\0": "\\0", "\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v",
-               "\f": "\\f", "\r": "\\r", "\x1b": "\\e", '"': '\\"', "\\": "\\\\", "\x85": "\\N",
-               "\xa0": "\\_", "\u2028": "\\L", "\u2029": "\\P"}
-
-
-def _double_quoted(s: str) -> str:
-    out = ['"']
-    for c in s:
-        e = _DQ_ESCAPES.get(c)
-        if e is None and (not _printable(c) or c == "\ufeff"):
-            o = ord(c)
-            e = f"\\x{o:02X}" if o <= 0xFF else (f"\\u{o:04X}" if o <= 0xFFFF else f"\\U{o:08X}")
-        out.append(c if e is None else e)
-    out.append('"')
-    return "".join(out)
+    return _json_number(goyaml.resolve_plain(s))
 
 
 _PLAIN_SAFE = re.compile(r"[^\s#,\[\]{}&*!|>'\"%@`?:\-][^\t\n\r\x85\u2028\u2029]*\Z")
@@ -1236,11 +1065,11 @@ def _from_node(node) -> Any:
 def _substitute_scalar(s: str, lookup, key: bool) -> tuple[Any, bool]:
     """``(value, changed)`` for one string of the object (a value, or a key), substituted
     in the form the emitter gives it and read back."""
-    style = _emit_style(s, key)
+    style = goyaml.scalar_style(s, key)
     if style == "single":
-        t = "'" + s.replace("'", "''") + "'"
+        t = goyaml.single_quoted(s)
     elif style == "double":
-        t = _double_quoted(s)
+        t = goyaml.double_quoted(s)
     else:  # plain; or literal, whose block text is the string itself
         t = s
     u = _eval(_parse_or_raise(t), lookup)
