@@ -232,7 +232,9 @@ def run_job(project: Path, tmp_path: Path, wheel: Path, overrides: dict[str, str
     j = job()
     variables = {**j["variables"], "GITLINT_FLUX_PACKAGE": str(wheel), **(overrides or {})}
     env = runner_env(project, bin_dir, variables, pythonpath=sysconfig.get_paths()["purelib"])
-    env.update(PIP_NO_DEPS="1", PIP_NO_INDEX="1")
+    # the dependencies come from this environment (PYTHONPATH); so may an installed
+    # gitlint-flux (CI installs the checkout with its test extras): install the wheel anyway
+    env.update(PIP_NO_DEPS="1", PIP_NO_INDEX="1", PIP_IGNORE_INSTALLED="1")
     script = "set -eo pipefail\n" + "\n".join(j["before_script"] + j["script"]) + "\n"
     r = subprocess.run(["bash", "-c", script], cwd=project, env=env, capture_output=True, text=True,
                        encoding="utf-8", timeout=300)
