@@ -143,7 +143,7 @@ class Client:
             params["initializationOptions"] = options
         res = self.request("initialize", params)
         self.notify("initialized", {})
-        return res
+        return res.get("result") or res
 
     def open(self, path: str | os.PathLike, text: str | None = None, version: int = 1) -> str:
         uri = path_uri(path)

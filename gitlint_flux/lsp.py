@@ -380,7 +380,12 @@ class Server:
                 self.flush()
                 continue
             msg = self.inbox.get()
-            if msg is None:
+            if msg is None:  # the input ended: what was asked for is still answered
+                if self.dirty:
+                    try:
+                        self.flush()
+                    except OSError:
+                        pass
                 return 0 if self.shutting_down else 1
             self.dispatch(msg)
         return self.exit_code
