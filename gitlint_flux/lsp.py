@@ -123,6 +123,11 @@ class Lines:
         li = max(0, min(int(pos.get("line", 0)), len(self.lines) - 1))
         return li + 1, from_units(self.lines[li], int(pos.get("character", 0)), self.encoding) + 1
 
+    def at_offset(self, text: str, offset: int) -> dict:
+        """LSP position of a code-point offset into ``text`` (the text these lines are of)."""
+        parts = split_lines(text[:offset])
+        return {"line": len(parts) - 1, "character": units(parts[-1], self.encoding)}
+
     def text_line(self, line: int) -> str:
         return self.lines[line - 1] if 0 < line <= len(self.lines) else ""
 
@@ -198,6 +203,8 @@ class Repo:
         self.last_files: dict = {}
         self.last_graph = None
         self.timings: dict[str, float] = {}
+        self.generation = 0  # counts the checks: a code action is computed once per check
+        self.fix_memo: dict = {}
         self.reload()
 
     # ------------------------------------------------------------------ loading
@@ -268,6 +275,8 @@ class Repo:
         loaded = Loaded(self.root, self.config, files, self.listing, graph)
         report, _internal = check(loaded, Options(paths=[self.root], root=self.root), [self.root])
         self.last_files, self.last_graph = files, graph
+        self.generation += 1
+        self.fix_memo.clear()
         self.timings.update(parse=t1 - t0, graph=t2 - t1, check=time.perf_counter() - t2)
         return self.view(report)
 
@@ -849,9 +858,68 @@ def suppress_file_edit(lines: Lines, code: str) -> dict:
 
 
 def fix_action(s: Server, repo: Repo, uri: str, d: dict, f) -> dict | None:
-    """The rule's automatic fix as a code action, checked as `--fix` checks it (None when
-    the rule has none or the fix is refused)."""
-    return None
+    """The rule's automatic fix as a code action, checked as `--fix` checks it (the tree
+    rebuilt with the edits: objects as built unchanged but for the fix, schemas, the finding
+    gone); None when the rule has none or the fix is refused."""
+    from .rules import all_rules
+
+    cls = all_rules().get(f.rule)
+    if cls is None or getattr(cls, "fix", None) is None:
+        return None
+    key = (uri, f.rule, f.path, f.line, f.column, f.message, repo.generation)
+    if key in repo.fix_memo:
+        return repo.fix_memo[key]
+    action = None
+    try:
+        action = _fix_action(s, repo, d, f, cls)
+    except Exception:  # a fixer's bug: no action, the server goes on
+        s.log(f"gitlint-flux lsp: fix of {f.rule}: {traceback.format_exc()}")
+    repo.fix_memo[key] = action
+    return action
+
+
+def _fix_action(s: Server, repo: Repo, d: dict, f, cls) -> dict | None:
+    from . import fix, fixers
+    from .options import Options
+
+    files = dict(repo.files)
+    texts: dict[str, str] = {}
+    data = dict(repo.contents)
+    buffers = {b.rel: b for b in s.buffers.values() if b.repo is repo and b.rel}
+    for rel, b in buffers.items():
+        files[rel] = repo.parsed(b)
+        data[rel] = b.parsed.text.encode("utf-8") if b.parsed.text is not None else b.text.encode("utf-8")
+    for rel, sf in files.items():
+        if sf.text is not None:
+            texts[rel] = sf.text
+    snaps = {rel: fix.Snap.of(sf) for rel, sf in files.items()}
+    base = fix.Base(repo.root, repo.config, repo.listing, Options(paths=[repo.root], root=repo.root), [repo.root])
+    base.find_aliases(files)
+    tree = fix.Tree(base, snaps, texts, data)
+    wanted = fixers.finding_key(f)
+    match = [g for g in tree.report().findings if fixers.finding_key(g) == wanted]
+    if not match:
+        return None
+    p = fixers.propose(match[0], fixers.FixContext(tree), cls.fix.safe)
+    if p is None or p.reason or not p.edits:
+        return None
+    fix.guard(p, tree)
+    if p.reason:
+        return None
+    new_tree, failed = fix.verify(tree, [p])
+    if failed or new_tree is None or p.reason:
+        return None
+    changes: dict[str, list[dict]] = {}
+    for e in sorted(p.edits, key=lambda e: (e.path, e.start)):
+        text = tree.texts[e.path]
+        new = e.new.replace("\n", fixers.Text(text).newline_at(e.start)) if "\n" in e.new else e.new
+        ln = Lines(text, s.encoding)
+        target = buffers[e.path].uri if e.path in buffers else path_to_uri(os.path.join(repo.root, e.path))
+        changes.setdefault(target, []).append({"range": {"start": ln.at_offset(text, e.start),
+                                                         "end": ln.at_offset(text, e.end)}, "newText": new})
+    label = p.summary or cls.fix.summary
+    return {"title": f"Fix {f.rule}: {label}" + ("" if cls.fix.safe else " (unsafe)"), "kind": "quickfix",
+            "diagnostics": [d], "isPreferred": bool(cls.fix.safe), "edit": {"changes": changes}}
 
 
 HANDLERS = {

@@ -419,3 +419,28 @@ def test_lsp_module_imports_nothing_heavy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=str(HERE.parent), check=True).stdout
     assert json.loads(out.replace("'", '"')) == ["gitlint_flux.lsp"]
+
+
+def test_fix_code_action(client, tree):
+    # FLX211: `commonLabels` is deprecated since kustomize v5 (its replacement `labels` with
+    # includeSelectors: true; kustomize v5.0.0 release notes), a safe fix (docs/fix.md)
+    kfile = tree / "apps/web/kustomization.yaml"
+    text = ("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+            "commonLabels:\n  app: wéb\nresources:\n  - deploy.yaml\n")
+    client.initialize(tree)
+    uri = client.open(kfile, text, 1)
+    _t, diags = client.diagnostics(uri, 1)
+    (d,) = by_code(diags, "FLX211")
+    res = client.request("textDocument/codeAction", {"textDocument": {"uri": uri}, "range": d["range"],
+                                                     "context": {"diagnostics": [d]}})
+    (action,) = [a for a in res["result"] if a["title"].startswith("Fix FLX211")]
+    assert action["isPreferred"] is True
+    new = text
+    for edit in sorted(action["edit"]["changes"][uri], key=lambda e: (e["range"]["start"]["line"],
+                                                                      e["range"]["start"]["character"]), reverse=True):
+        new = apply(new, edit)
+    assert "commonLabels" not in new and "labels:" in new
+    client.change(uri, new, 2)
+    _t, diags = client.diagnostics(uri, 2)
+    assert by_code(diags, "FLX211") == []
+    assert not (kfile.read_text(encoding="utf-8") == new)  # the server never writes the file
