@@ -482,7 +482,13 @@ class Server:
             return best
         from .load import find_root
 
-        root, _in_git = find_root([path], None)
+        root, in_git = find_root([path], None)
+        if not in_git and os.path.realpath(root) == os.path.realpath(os.getcwd()) and root not in self.folders \
+                and root != path:
+            # the CLI's last resort (the working directory) is too wide for a file opened from
+            # anywhere (a home directory): outside git, a configuration or a bootstrap, the
+            # file's own directory is its repository
+            root = path
         return self.open_repo(root)
 
     def open_repo(self, root: str) -> Repo:
