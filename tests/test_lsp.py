@@ -444,3 +444,39 @@ def test_fix_code_action(client, tree):
     _t, diags = client.diagnostics(uri, 2)
     assert by_code(diags, "FLX211") == []
     assert not (kfile.read_text(encoding="utf-8") == new)  # the server never writes the file
+
+
+def test_incremental_change_in_utf16(client, tree):
+    # a client that sends a range change anyway (the server asks for full sync): the range is
+    # in UTF-16, after the emoji on the same line
+    client.initialize(tree)
+    uri = client.open(tree / "clusters/prod/apps.yaml", APPS, 1)
+    _t, diags = client.diagnostics(uri, 1)
+    d = ghost(diags)
+    client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                             "contentChanges": [{"range": d["range"], "text": "infra"}]})
+    _t, diags = client.diagnostics(uri, 2)
+    assert [x for x in by_code(diags, "FLX402") if "ghost" in x["message"]] == []
+    assert len(by_code(diags, "FLX402")) == 1  # the emoji one is still there
+
+
+def test_settings_change_at_run_time(client, tree):
+    client.initialize(tree)
+    uri = client.open(tree / "clusters/prod/apps.yaml", APPS.replace("interval: 10m", "interval: [10m]"), 1)
+    _t, diags = client.diagnostics(uri, 1)
+    assert [d for d in diags if d["code"].startswith("FLX2")]
+    client.notify("workspace/didChangeConfiguration", {"settings": {"gitlint-flux": {"schemaDiagnostics": False}}})
+    _t, diags = client.diagnostics(uri, 1)
+    assert [d for d in diags if d["code"].startswith("FLX2")] == [] and ghost(diags)
+
+
+def test_configuration_error_is_a_diagnostic(client, tree):
+    cfg = tree / ".gitlint-flux.yaml"
+    cfg.write_text("no-such-key: 1\n", encoding="utf-8")
+    client.initialize(tree)
+    _t, diags = client.diagnostics(path_uri(cfg))
+    assert diags and diags[0]["severity"] == 1 and "no-such-key" in diags[0]["message"]
+    cfg.write_text("rules:\n  FLX402: off\n", encoding="utf-8")
+    client.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": path_uri(cfg), "type": 2}]})
+    _t, diags = client.diagnostics(path_uri(cfg))
+    assert diags == []
