@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import queue
 import sys
 import threading
@@ -328,6 +329,7 @@ class Server:
         self.dirty: set[str] = set()  # roots to check again
         self.settings: dict = {"schemaDiagnostics": True}
         self.exit_code: int | None = None
+        self.can_watch = False  # the client registers file watchers for us
 
     # ------------------------------------------------------------------ the wire
 
@@ -385,6 +387,13 @@ class Server:
 
     def notify(self, method: str, params: dict) -> None:
         self.send({"method": method, "params": params})
+
+    def notify_watch(self) -> None:
+        """Ask the client to watch the YAML files and the configuration (when it can)."""
+        globs = ("**/*.yaml", "**/*.yml", "**/.sourceignore", "**/pyproject.toml")
+        self.send({"id": "gitlint-flux-watch", "method": "client/registerCapability", "params": {"registrations": [{
+            "id": "gitlint-flux-files", "method": "workspace/didChangeWatchedFiles",
+            "registerOptions": {"watchers": [{"globPattern": g} for g in globs]}}]}})
 
     def _reader(self) -> None:
         try:
@@ -532,6 +541,9 @@ class Server:
             if report is not None:
                 self._diagnostics(repo, report, uri_of, by_uri)
         for uri, pub in by_uri.items():
+            before = repo.published.get(uri)
+            if uri not in version_of and before is not None and before.diagnostics == pub.diagnostics:
+                continue  # a file that is not open and whose diagnostics did not change
             self.notify("textDocument/publishDiagnostics", self._params(uri, pub.diagnostics, version_of))
         for uri in repo.published:
             if uri not in by_uri:
@@ -573,7 +585,7 @@ class Server:
                 d["codeDescription"] = {"href": f.url}
             if f.related:
                 d["relatedInformation"] = [
-                    {"location": {"uri": uri(r.path), "range": finding_range(r_as_finding(r), lines(r.path))},
+                    {"location": {"uri": uri(r.path), "range": finding_range(At(r.line, r.column), lines(r.path))},
                      "message": r.message or "related"} for r in f.related]
             d["data"] = {"slug": f.slug, "fingerprint": f.fingerprint}
             u = uri(f.path)
@@ -602,13 +614,14 @@ class Server:
             return None
 
 
-def r_as_finding(r):
-    """A related location as a one-position finding (for ``finding_range``)."""
+@dataclass
+class At:
+    """A position as a finding has it (a related location has no end)."""
 
-    class _At:
-        line, column, end_line, end_column = r.line, r.column, None, None
-
-    return _At
+    line: int
+    column: int
+    end_line: int | None = None
+    end_column: int | None = None
 
 
 # --------------------------------------------------------------------------- handlers
@@ -661,19 +674,8 @@ def _initialized(s: Server, p: dict) -> None:
 
             root, _ = find_root([folder], None)
             s.open_repo(root)
-    if getattr(s, "can_watch", False):
+    if s.can_watch:
         s.notify_watch()
-
-
-def _notify_watch(s: Server) -> None:
-    """Ask the client to watch the YAML files and the configuration (when it can)."""
-    s.send({"id": "gitlint-flux-watch", "method": "client/registerCapability", "params": {"registrations": [{
-        "id": "gitlint-flux-files", "method": "workspace/didChangeWatchedFiles",
-        "registerOptions": {"watchers": [{"globPattern": g} for g in
-                                         ("**/*.yaml", "**/*.yml", "**/.sourceignore", "**/pyproject.toml")]}}]}})
-
-
-Server.notify_watch = _notify_watch  # type: ignore[attr-defined]
 
 
 def _shutdown(s: Server, p: dict) -> None:
@@ -851,8 +853,6 @@ def _indent(s: str) -> str:
 
 
 def _directive(line: str, kind: str):
-    import re
-
     return re.search(r"#\s*gitlint-flux:\s*" + kind + r"\s*=\s*([^\s#]+(?:\s*,\s*[^\s#]+)*)", line)
 
 

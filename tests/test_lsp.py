@@ -480,3 +480,19 @@ def test_configuration_error_is_a_diagnostic(client, tree):
     client.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": path_uri(cfg), "type": 2}]})
     _t, diags = client.diagnostics(path_uri(cfg))
     assert diags == []
+
+
+def test_rapid_changes_end_with_the_last_version(client, tree):
+    client.initialize(tree)
+    uri = client.open(tree / "clusters/prod/apps.yaml", APPS, 1)
+    client.diagnostics(uri, 1)
+    for v in range(2, 8):
+        client.change(uri, APPS + f"# {v}\n", v)
+    fixed = APPS.replace('[{name: "😀x"}, {name: ghost}]', "[{name: infra}]")
+    client.change(uri, fixed, 8)
+    _t, diags = client.diagnostics(uri, 8)
+    assert by_code(diags, "FLX402") == []
+    # every diagnostic published for the buffer carries a version it was sent
+    versions = [m["params"].get("version") for m in client.seen
+                if m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri]
+    assert all(v in (None, *range(1, 9)) for v in versions)
