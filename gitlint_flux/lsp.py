@@ -69,11 +69,6 @@ def path_to_uri(path: str) -> str:
     return "file://" + quote(os.path.abspath(path).replace(os.sep, "/"), safe="/:@!$&'()*+,;=-._~")
 
 
-def split_lines(text: str) -> list[str]:
-    """Lines as the protocol counts them (``\\n``, ``\\r\\n``, ``\\r``), without their breaks."""
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-
-
 def units(s: str, encoding: str) -> int:
     """Length of ``s`` in the code units of the negotiated encoding."""
     if encoding == "utf-32" or s.isascii():
@@ -99,37 +94,65 @@ def from_units(line: str, n: int, encoding: str) -> int:
     return len(line)
 
 
+#: line breaks as the protocol counts them, and as libyaml (hence the loader's positions) does
+LSP_BREAKS = re.compile("\r\n|[\r\n]")
+YAML_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def _starts(text: str, breaks: re.Pattern) -> list[int]:
+    return [0] + [m.end() for m in breaks.finditer(text)]
+
+
 class Lines:
-    """A text's lines, for converting between code points and the client's units."""
+    """A text with its line starts twice over: as the loader counts lines (its findings'
+    1-based lines and code-point columns) and as the protocol does (0-based lines, columns in
+    the negotiated code units). They differ where the text holds U+0085, U+2028 or U+2029."""
 
     def __init__(self, text: str, encoding: str):
-        self.lines = split_lines(text)
+        self.text = text
         self.encoding = encoding
+        self.ystarts = _starts(text, YAML_BREAKS)
+        self.pstarts = _starts(text, LSP_BREAKS)
+        self.lines = [YAML_BREAKS.sub("", text[a:b]) for a, b in zip(self.ystarts, self.ystarts[1:] + [len(text)])]
+
+    def _offset_of(self, line: int, column: int) -> int:
+        i = min(max(line, 1), len(self.ystarts)) - 1
+        return self.ystarts[i] + min(max(column, 1) - 1, len(self.lines[i]))
+
+    def at(self, offset: int) -> dict:
+        """LSP position of a code-point offset into the text."""
+        import bisect
+
+        offset = max(0, min(offset, len(self.text)))
+        li = bisect.bisect_right(self.pstarts, offset) - 1
+        return {"line": li, "character": units(self.text[self.pstarts[li]:offset], self.encoding)}
 
     def position(self, line: int, column: int) -> dict:
-        """LSP position of a 1-based line and 1-based code-point column."""
-        i = min(max(line, 1), len(self.lines)) - 1
-        s = self.lines[i]
-        c = min(max(column, 1) - 1, len(s))
-        return {"line": i, "character": units(s[:c], self.encoding)}
+        """LSP position of the loader's 1-based line and code-point column."""
+        return self.at(self._offset_of(line, column))
 
     def offset(self, pos: dict) -> int:
-        """Code-point offset into the text of an LSP position (line breaks counted as one)."""
-        li = max(0, min(int(pos.get("line", 0)), len(self.lines) - 1))
-        base = sum(len(x) + 1 for x in self.lines[:li])
-        return base + from_units(self.lines[li], int(pos.get("character", 0)), self.encoding)
+        """Code-point offset into the text of an LSP position (clamped to its line)."""
+        li = max(0, min(int(pos.get("line", 0)), len(self.pstarts) - 1))
+        start = self.pstarts[li]
+        end = self.pstarts[li + 1] if li + 1 < len(self.pstarts) else len(self.text)
+        line = LSP_BREAKS.sub("", self.text[start:end])
+        return start + from_units(line, int(pos.get("character", 0)), self.encoding)
 
     def column(self, pos: dict) -> tuple[int, int]:
-        """(1-based line, 1-based code-point column) of an LSP position."""
-        li = max(0, min(int(pos.get("line", 0)), len(self.lines) - 1))
-        return li + 1, from_units(self.lines[li], int(pos.get("character", 0)), self.encoding) + 1
+        """The loader's (1-based line, 1-based code-point column) of an LSP position."""
+        import bisect
+
+        off = self.offset(pos)
+        li = bisect.bisect_right(self.ystarts, off) - 1
+        return li + 1, off - self.ystarts[li] + 1
 
     def at_offset(self, text: str, offset: int) -> dict:
         """LSP position of a code-point offset into ``text`` (the text these lines are of)."""
-        parts = split_lines(text[:offset])
-        return {"line": len(parts) - 1, "character": units(parts[-1], self.encoding)}
+        return self.at(offset)
 
     def text_line(self, line: int) -> str:
+        """The loader's line ``line`` without its break ("" past the end)."""
         return self.lines[line - 1] if 0 < line <= len(self.lines) else ""
 
 
@@ -714,15 +737,14 @@ def _did_change(s: Server, p: dict) -> None:
     buf = s.buffers.get(td["uri"])
     if buf is None:
         return
-    for ch in p.get("contentChanges") or []:
-        if "range" in ch and ch["range"] is not None:
+    changes = p.get("contentChanges") or []
+    if not isinstance(changes, list):
+        raise TypeError("contentChanges must be a list")
+    for ch in changes:
+        if ch.get("range") is not None:
             ln = Lines(buf.text, s.encoding)
             a, b = ln.offset(ch["range"]["start"]), ln.offset(ch["range"]["end"])
-            flat = "\n".join(ln.lines)
-            if flat == buf.text:  # offsets are exact only over \n line breaks
-                buf.text = buf.text[:a] + ch["text"] + buf.text[b:]
-            else:
-                buf.text = flat[:a] + ch["text"] + flat[b:]
+            buf.text = buf.text[:a] + ch["text"] + buf.text[max(a, b):]
         else:
             buf.text = ch["text"]
     buf.version = td.get("version", buf.version)

@@ -496,3 +496,14 @@ def test_rapid_changes_end_with_the_last_version(client, tree):
     versions = [m["params"].get("version") for m in client.seen
                 if m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri]
     assert all(v in (None, *range(1, 9)) for v in versions)
+
+
+def test_line_separator_counts_as_a_line_for_the_loader_only(client, tree):
+    # libyaml counts U+2028 as a line break (YAML 1.1 line breaks; libyaml's scanner.c
+    # IS_BREAK), the protocol does not (Position: "\n", "\r\n" and "\r" only)
+    text = APPS.replace("  namespace: flux-system", '  namespace: flux-system\n  annotations: {note: "a\u2028b"}')
+    client.initialize(tree)
+    uri = client.open(tree / "clusters/prod/apps.yaml", text, 1)
+    _t, diags = client.diagnostics(uri, 1)
+    # the loader says line 15 (one line more than the text has for the protocol)
+    assert ghost(diags)["range"]["start"] == {"line": 13, "character": 36}
