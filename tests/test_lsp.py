@@ -507,3 +507,28 @@ def test_line_separator_counts_as_a_line_for_the_loader_only(client, tree):
     _t, diags = client.diagnostics(uri, 1)
     # the loader says line 15 (one line more than the text has for the protocol)
     assert ghost(diags)["range"]["start"] == {"line": 13, "character": 36}
+
+
+def test_two_workspace_folders_two_repositories(tmp_path):
+    roots = []
+    for name in ("one", "two"):
+        r = tmp_path / name
+        r.mkdir()
+        write_tree(r, TREE)
+        git_init(r)
+        roots.append(r.resolve())
+    (roots[1] / "clusters/prod/ghost.yaml").write_text(INFRA.replace("name: infra", "name: ghost"), encoding="utf-8")
+    c = Client(cwd=str(tmp_path))
+    try:
+        c.send({"id": 1, "method": "initialize", "params": {"capabilities": {}, "workspaceFolders": [
+            {"uri": path_uri(r), "name": r.name} for r in roots]}})
+        c.wait(lambda m: m.get("id") == 1)
+        c.notify("initialized", {})
+        one = c.open(roots[0] / "clusters/prod/apps.yaml", APPS, 1)
+        two = c.open(roots[1] / "clusters/prod/apps.yaml", APPS, 1)
+        _t, d1 = c.diagnostics(one, 1)
+        _t, d2 = c.diagnostics(two, 1)
+        assert ghost(d1)  # each repository its own context: `ghost` is defined in the second only
+        assert [d for d in by_code(d2, "FLX402") if "ghost" in d["message"]] == []
+    finally:
+        c.close()
