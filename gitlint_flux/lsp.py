@@ -225,7 +225,6 @@ class Repo:
         self.load_error: str | None = None
         self.published: dict[str, Published] = {}  # uri -> what was published
         self.last_files: dict = {}
-        self.last_graph = None
         self.timings: dict[str, float] = {}
         self.generation = 0  # counts the checks: a code action is computed once per check
         self.fix_memo: dict = {}
@@ -313,7 +312,7 @@ class Repo:
         t2 = time.perf_counter()
         loaded = Loaded(self.root, self.config, files, self.listing, graph)
         report, _internal = check(loaded, Options(paths=[self.root], root=self.root), [self.root])
-        self.last_files, self.last_graph = files, graph
+        self.last_files = files  # the texts the findings' positions are in
         self.generation += 1
         self.fix_memo.clear()
         self.timings.update(parse=t1 - t0, graph=t2 - t1, check=time.perf_counter() - t2)
@@ -436,6 +435,12 @@ class Server:
         while self.exit_code is None:
             if self.dirty and self.inbox.empty():
                 self.flush()
+                if self.inbox.empty():
+                    # a check leaves cyclic garbage (the graph's objects point at each other):
+                    # collected while the client has nothing to say, the memory stays flat
+                    import gc
+
+                    gc.collect()
                 continue
             msg = self.inbox.get()
             if msg is None:  # the input ended: what was asked for is still answered
