@@ -8,7 +8,7 @@ import sys
 
 from . import __version__
 
-COMMANDS = ("lint", "graph", "roots", "rules", "explain", "cache", "version", "help")
+COMMANDS = ("lint", "graph", "roots", "rules", "explain", "cache", "lsp", "version", "help")
 FORMAT_NAMES = ("text", "json", "sarif", "codequality", "junit", "github")
 FAIL_LEVELS = ("error", "warning", "info", "never")
 SEVERITY_NAMES = ("info", "warning", "error")
@@ -133,6 +133,10 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     cache.add_argument("--cache-dir", metavar="DIR",
                        help="cache directory (default: $XDG_CACHE_HOME/gitlint-flux or ~/.cache/gitlint-flux)")
     cache.add_argument("--format", default="text", choices=("text", "json"), help="output format (default: text)")
+    subs["lsp"] = sub.add_parser("lsp", help="run the language server (LSP over standard input and output)",
+                                 description="Run the language server: the editor starts it and speaks the "
+                                             "Language Server Protocol over standard input and output "
+                                             "(docs/integrations.md).")
     subs["version"] = sub.add_parser("version", help="print the version and the bundled schema versions",
                                      description="Print the version of gitlint-flux and of its bundled schemas "
                                                  "(Kubernetes, Flux, CRD catalog).")
@@ -240,6 +244,10 @@ def _main(argv: list[str], exits_after: bool = False) -> int:
             return _cache(args)
         if args.command == "roots":
             return _roots(args)
+        if args.command == "lsp":
+            from .lsp import main as lsp_main
+
+            return lsp_main()
         return _lint(args)
     except BrokenPipeError:
         return 0
