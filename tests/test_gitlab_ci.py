@@ -231,10 +231,17 @@ def run_job(project: Path, tmp_path: Path, wheel: Path, overrides: dict[str, str
     (bin_dir / "python3").chmod(0o755)
     j = job()
     variables = {**j["variables"], "GITLINT_FLUX_PACKAGE": str(wheel), **(overrides or {})}
-    env = runner_env(project, bin_dir, variables, pythonpath=sysconfig.get_paths()["purelib"])
-    # the dependencies come from this environment (PYTHONPATH); so may an installed
-    # gitlint-flux (CI installs the checkout with its test extras): install the wheel anyway
-    env.update(PIP_NO_DEPS="1", PIP_NO_INDEX="1", PIP_IGNORE_INSTALLED="1")
+    # the dependencies come from this environment's site-packages, without the gitlint-flux
+    # that CI installs there with its test extras (pip would take it as already installed)
+    deps = tmp_path / "runner-deps"
+    if not deps.exists():
+        deps.mkdir()
+        purelib = Path(sysconfig.get_paths()["purelib"])
+        for entry in purelib.iterdir():
+            if not entry.name.lower().replace("-", "_").startswith(("gitlint_flux", "__editable__")):
+                (deps / entry.name).symlink_to(entry)
+    env = runner_env(project, bin_dir, variables, pythonpath=str(deps))
+    env.update(PIP_NO_DEPS="1", PIP_NO_INDEX="1")
     script = "set -eo pipefail\n" + "\n".join(j["before_script"] + j["script"]) + "\n"
     r = subprocess.run(["bash", "-c", script], cwd=project, env=env, capture_output=True, text=True,
                        encoding="utf-8", timeout=300)
