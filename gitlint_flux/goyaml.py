@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 __all__ = [
@@ -224,6 +225,13 @@ def analyze_scalar(s: str) -> ScalarAnalysis:
     return ScalarAnalysis(line_breaks, flow_plain, block_plain, single, block)
 
 
+#: a string go-yaml writes plain whatever its place: letters, digits and `_$./=+~` first, then
+#: those and `{}@%-`, no space, no indicator, at most 128 characters (a simple key's limit);
+#: with `${` it resolves as a string (never a number, boolean or null)
+_SIMPLE_PLAIN = re.compile(r"[A-Za-z0-9_$/=+~][A-Za-z0-9_${}./=+@%~-]{0,127}\Z")
+
+
+@lru_cache(maxsize=1 << 14)
 def scalar_style(s: str, key: bool = False) -> str:
     """``plain``, ``single``, ``double`` or ``literal``: how go-yaml v2 writes the string
     ``s`` in block context, as a value or (``key``) as a simple mapping key.
@@ -232,6 +240,8 @@ def scalar_style(s: str, key: bool = False) -> str:
     :func:`can_use_plain`, else double quotes; ``yaml_emitter_select_scalar_style`` then
     falls back plain -> single -> double, literal -> double, and a multi-line simple
     key is double-quoted."""
+    if "${" in s and _SIMPLE_PLAIN.match(s):
+        return "plain"  # the common case of substitution (`${APP}-db`): no character to look at
     a = analyze_scalar(s)
     if "\n" in s:
         style = "literal"

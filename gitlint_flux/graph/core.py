@@ -56,6 +56,7 @@ class Graph(RootFinder, Walker, References):
         self._flux: dict[str, FluxPicture] = {}
         self._oci_roots: list[Root] = []
         self._dirs: set[str] | None = None
+        self._oci_by_name: dict | None = None
         #: documents ResourceSets render (validated by the schema stage like any other)
         self.rendered: list[Document] = []
         self._renders: dict = {}

@@ -294,9 +294,13 @@ class RootFinder:
         cref = spec.get("chartRef")
         if isinstance(cref, dict) and isinstance(cref.get("name"), str):
             ns = _s(cref.get("namespace"), doc.namespace or "flux-system")
-            for d in self.docs:
-                if d.kind == "OCIRepository" and d.group == SOURCE_GROUP and d.name == cref["name"] and \
-                        (d.namespace or ns) == ns:
+            if self._oci_by_name is None:
+                self._oci_by_name = {}
+                for d in self.docs:
+                    if d.kind == "OCIRepository" and d.group == SOURCE_GROUP:
+                        self._oci_by_name.setdefault(d.name, []).append(d)
+            for d in self._oci_by_name.get(cref["name"], ()):
+                if (d.namespace or ns) == ns:
                     url = d.spec.get("url")
                     if isinstance(url, str) and url.rstrip("/").rpartition("/")[2] == "flux-instance":
                         return True
