@@ -936,6 +936,8 @@ def variables_in(value: Any, path: tuple = ()) -> list[tuple[tuple, Reference]]:
     included (a key's path is its mapping's path plus the key), in document order; nested
     references come right after their outer one (:meth:`Reference.walk`)."""
     out: list[tuple[tuple, Reference]] = []
+    if isinstance(value, (dict, list)) and "${" not in repr(value):
+        return out  # most objects hold no expression: repr walks them in C
     # (node, path, is_key_text)
     stack: list[tuple[Any, tuple, bool]] = [(value, path, False)]
     while stack:

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from ..graph.refs import data_of
-from ..model import ERROR, INFO, Related
+from ..model import ERROR, INFO, MemoKey, Related
 from ..substitution import is_disabled, name_error, valid_name, variables_in
 from .base import Fix, Rule
 
 _PAYLOAD_KINDS = {"ConfigMap": ("data", "binaryData"), "Secret": ("data", "stringData")}
+
+
+REFERENCES = MemoKey[dict]("post-build references per object value")
+
+
+def _references(ctx, value) -> list:
+    """``variables_in(value)``, computed once per object value for the rules of this
+    family (they walk the same objects)."""
+    memo = ctx.memo(REFERENCES, dict)
+    key = id(value)
+    hit = memo.get(key)
+    if hit is None or hit[0] is not value:
+        hit = memo[key] = (value, variables_in(value))
+    return hit[1]
 
 
 def _skip_payload(doc, path: tuple) -> bool:
@@ -142,7 +156,7 @@ class UndefinedVariable(Rule):
             picture = ctx.graph.flux_of(a.scope)
             strict = picture.gate("StrictPostBuildSubstitutions")
             seen = set()
-            for path, ref in variables_in(value):
+            for path, ref in _references(ctx, value):
                 if ref.error is not None or ref.has_default or ref.name in a.variables:
                     continue
                 if (path, ref.name) in seen:
@@ -249,7 +263,7 @@ class SubstitutionSyntax(Rule):
             value = a.built_value
             if is_disabled(value):
                 continue
-            for path, ref in variables_in(value):
+            for path, ref in _references(ctx, value):
                 if ref.error is None:
                     continue
                 yield self.at(a, path, f"Flux cannot parse this `${{...}}` ({ref.error}): Kustomization "
@@ -499,7 +513,7 @@ class UnsubstitutedVariable(Rule):
             value = a.built_value
             if is_disabled(value):
                 continue
-            found = [(p, r.name) for p, r in variables_in(value)
+            found = [(p, r.name) for p, r in _references(ctx, value)
                      if r.error is None and r.name in flux_vars and not _skip_payload(a.doc, p)]
             if found:
                 path, name = found[0]
