@@ -129,12 +129,12 @@ def substitution_runs(postbuild: Any, resolved: Mapping) -> bool:
 
 def is_disabled(obj: Any) -> bool:
     """``kustomize.toolkit.fluxcd.io/substitute: disabled`` as a label or an annotation."""
-    meta = obj.get("metadata") if isinstance(obj, Mapping) else None
-    if not isinstance(meta, Mapping):
+    meta = obj.get("metadata") if isinstance(obj, dict) else None  # dict: an ABC check costs 5x
+    if not isinstance(meta, dict):
         return False
     for key in ("labels", "annotations"):
         m = meta.get(key)
-        if isinstance(m, Mapping) and m.get(SUBSTITUTE_KEY) == DISABLED_VALUE:
+        if isinstance(m, dict) and m.get(SUBSTITUTE_KEY) == DISABLED_VALUE:
             return True
     return False
 

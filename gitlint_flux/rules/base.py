@@ -136,7 +136,11 @@ class Rule:
 
     @classmethod
     def doc(cls) -> str:
-        return inspect.cleandoc(cls.__doc__ or "")
+        text = cls.__dict__.get("_cleaned_doc")
+        if text is None:
+            text = inspect.cleandoc(cls.__doc__ or "")
+            cls._cleaned_doc = text  # per class, once
+        return text
 
     @classmethod
     def summary(cls) -> str:
