@@ -186,6 +186,16 @@ class RepoCRDs:
 # --------------------------------------------------------------------------- bundled Flux schemas
 
 
+def _read_index(root: str, missing: dict) -> dict:
+    """The ``index.json`` of a package-data folder; ``missing`` when it is absent or
+    unreadable (a build that left out the package data)."""
+    try:
+        with open(os.path.join(root, "index.json"), encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return missing
+
+
 class Bundled:
     def __init__(self, root: str = PACKAGE_SCHEMAS):
         self.root = root
@@ -195,11 +205,7 @@ class Bundled:
     @property
     def index(self) -> dict:
         if self._index is None:
-            try:
-                with open(os.path.join(self.root, "index.json"), encoding="utf-8") as fh:
-                    self._index = json.load(fh)
-            except (OSError, ValueError):
-                self._index = {"flux": "?", "groups": {}}
+            self._index = _read_index(self.root, {"flux": "?", "groups": {}})
         return self._index
 
     @property
@@ -286,11 +292,7 @@ class CrdCatalog:
     @property
     def index(self) -> dict:
         if self._index is None:
-            try:
-                with open(os.path.join(self.root, "index.json"), encoding="utf-8") as fh:
-                    self._index = json.load(fh)
-            except (OSError, ValueError):
-                self._index = {"source": {}, "groups": {}}
+            self._index = _read_index(self.root, {"source": {}, "groups": {}})
         return self._index
 
     @property
