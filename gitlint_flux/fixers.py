@@ -111,11 +111,6 @@ class Text:
             return len(self.text)
         return min(self.starts[line - 1] + max(col, 1) - 1, len(self.text))
 
-    def line_of(self, offset: int) -> int:
-        import bisect
-
-        return bisect.bisect_right(self.starts, offset)
-
     def line_start(self, line: int) -> int:
         return self.starts[line - 1] if 0 < line <= len(self.starts) else len(self.text)
 

@@ -1922,7 +1922,7 @@ class _Parser:
         body, end = self.item_list()
         self.vars = saved
         if not isinstance(end, _End):
-            self.err(f"unexpected {{{{else}}}} in define clause", end.pos)
+            self.err("unexpected {{else}} in define clause", end.pos)
         self.templates[name] = body
 
     def item_list(self) -> tuple[_List, _Node]:
@@ -1999,7 +1999,7 @@ class _Parser:
             self.err("unexpected token in else", pos)
         return _Else(pos)
 
-    def control(self, kind: str, pos: int, chained: bool = False) -> _Control:
+    def control(self, kind: str, pos: int) -> _Control:
         mark = len(self.vars)
         try:
             pipe = self.pipeline(kind, "right")
@@ -2013,7 +2013,7 @@ class _Parser:
                 chain = getattr(nxt, "chain", None)
                 if chain and chain == kind and kind in ("if", "with"):
                     self.next_ns()  # the "if"/"with" keyword
-                    inner = self.control(kind, nxt.pos, chained=True)
+                    inner = self.control(kind, nxt.pos)
                     else_body = _List(nxt.pos, nodes=[inner])
                     # the chained control consumed the shared {{end}}
                     return _Control(pos, inner.end, kind, pipe, body, else_body)
@@ -2064,7 +2064,6 @@ class _Parser:
         if t.typ == "variable":
             j = self.i
             self.next_ns()
-            after = self.peek()
             nt = self.peek_ns()
             if nt.typ in ("assign", "declare"):
                 self.next_ns()
@@ -2110,7 +2109,7 @@ class _Parser:
                 pipe.cmds.append(self.command())
                 continue
             if t.typ == "eof":
-                self.err(f"unclosed action", t.pos)
+                self.err("unclosed action", t.pos)
             self.err(f"unexpected {self.desc(t)} in {context}", t.pos)
 
     def command(self) -> _Cmd:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .model import YMap, YSeq
 
@@ -416,6 +416,3 @@ def replace_in(value: Any, path: list[str], source: Any, options: dict, create: 
                 parts[index] = str(source)
             source = delimiter.join(parts)
     return field_set(value, path, source, create)
-
-
-ObjSelector = Callable[[dict], list]

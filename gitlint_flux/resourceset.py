@@ -224,12 +224,12 @@ def _labels_match(labels: Mapping, selector: Mapping) -> tuple[bool, str | None]
         present = key in labels
         if op == "In":
             if not values:
-                return False, f"values: Required value: must be specified when `operator` is 'In' or 'NotIn'"
+                return False, "values: Required value: must be specified when `operator` is 'In' or 'NotIn'"
             if not present or str(labels[key]) not in values:
                 return False, None
         elif op == "NotIn":
             if not values:
-                return False, f"values: Required value: must be specified when `operator` is 'In' or 'NotIn'"
+                return False, "values: Required value: must be specified when `operator` is 'In' or 'NotIn'"
             if present and str(labels[key]) in values:
                 return False, None
         elif op == "Exists":

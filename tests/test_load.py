@@ -9,7 +9,6 @@ import threading
 
 import pytest
 
-import gitlint_flux.load as load_mod
 from conftest import flux_ks, found, gotk_sync, graph_of, lint
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  a: b\n"

@@ -15,8 +15,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
-import os
-import time
 from pathlib import Path
 
 import pytest

@@ -4,7 +4,7 @@ import json
 import textwrap
 
 import pytest
-from conftest import flux_ks, found, gotk_sync, lint
+from conftest import flux_ks, gotk_sync, lint
 
 from gitlint_flux.cli import main
 

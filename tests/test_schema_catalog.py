@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, FIXTURES, SHARED, flux_ks, gotk_sync, lint, needs_corpus
 
-import gitlint_flux.engine as engine
 from gitlint_flux.schema import generate
 from gitlint_flux.schema.catalog import DEFAULT_PRECEDENCE, CrdCatalog
 from gitlint_flux.schema.convert import convert_schema

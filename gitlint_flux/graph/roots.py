@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import posixpath
 
-from ..model import Document, Problem, YMap, resource_of
+from ..model import Document, Problem, SourceFile, YMap, resource_of
 from .scopes import LocalSource, Root, Scope
 from .vocab import FALLBACK
 from .vocab import (

@@ -47,10 +47,6 @@ class Context:
             value = self._memo[key] = factory()
             return value
 
-    def memoized(self, key: MemoKey[T]) -> T | None:
-        """The value under ``key`` if something computed it, else None."""
-        return self._memo.get(key)
-
     def problems_of(self, kinds: tuple[str, ...]) -> list[Problem]:
         out: list[Problem] = []
         for k in kinds:

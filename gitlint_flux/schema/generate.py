@@ -170,11 +170,6 @@ def _gzip(text: str) -> bytes:
     return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
 
 
-def catalog_payload(blob: bytes) -> dict:
-    """The content of one generated ``{kind}.json.gz``."""
-    return json.loads(gzip.decompress(blob))
-
-
 def render_catalog(catalog_dir: str, exclude_groups=frozenset()) -> dict[str, str | bytes]:
     """Relative path (under ``catalog/``) -> content (text, or gzip bytes)."""
     from .convert import convert_schema

@@ -103,7 +103,7 @@ def flux_ks(draw, dirs, wrong_types: bool):
     if draw(st.booleans()):
         lines.append(f"  targetNamespace: {draw(st.sampled_from(NAMESPACES[:3]))}")
     if draw(st.booleans()):
-        lines += ["  postBuild:", "    substituteFrom:", f"      - kind: ConfigMap", f"        name: {draw(name)}"]
+        lines += ["  postBuild:", "    substituteFrom:", "      - kind: ConfigMap", f"        name: {draw(name)}"]
     if draw(st.booleans()):
         lines += ["  components:", f"    - {draw(resource_entry(dirs))}"]
     if draw(st.integers(0, 9)) == 0:
