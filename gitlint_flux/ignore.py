@@ -130,9 +130,10 @@ def _glob_to_regex(glob: str) -> _Glob:
 
 
 class Pattern:
-    __slots__ = ("negate", "dir_only", "anchored", "regex", "base")
+    __slots__ = ("negate", "dir_only", "anchored", "regex", "base", "line")
 
     def __init__(self, line: str, base: str = ""):
+        self.line = line
         self.negate = line.startswith("!")
         if self.negate:
             line = line[1:]
@@ -179,6 +180,13 @@ class Matcher:
 
     def __init__(self, patterns: list[Pattern]):
         self.patterns = patterns
+        self._signature: tuple | None = None
+
+    def signature(self) -> tuple:
+        """The patterns as plain data (equal signatures: the same decisions)."""
+        if self._signature is None:
+            self._signature = tuple((p.line, p.base) for p in self.patterns)
+        return self._signature
 
     def ignored(self, path: str, is_dir: bool = False) -> bool:
         result = False

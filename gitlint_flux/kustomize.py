@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from .ignore import Matcher
 from .load import KUSTOMIZATION_NAMES
+from .memo import MISSING, Memo
 from .model import Document, Problem, Related, SourceFile, YMap, resource_of
 from .patches import (
     Obj, PatchError, apply_body, copy_shallow, field_get, parse_patch, replace_in, smp_matches, split_api_version,
@@ -127,6 +128,11 @@ class FluxOverlay:
     annotations: dict = field(default_factory=dict)
 
 
+def _marker(d: str) -> str:
+    """How a build's dependencies name the kustomization file of directory ``d``."""
+    return d + "/" if d not in ("", ".") else ""
+
+
 def _norm(base_dir: str, entry: str) -> str:
     joined = posixpath.join(base_dir, entry) if base_dir else entry
     return posixpath.normpath(joined)
@@ -135,8 +141,18 @@ def _norm(base_dir: str, entry: str) -> str:
 class Resolver:
     """Resolves kustomize builds over a loaded tree."""
 
-    def __init__(self, root: str, files: dict[str, SourceFile], cluster_kinds: set[str] | None = None):
+    def __init__(self, root: str, files: dict[str, SourceFile], cluster_kinds: set[str] | None = None,
+                 memo: Memo | None = None):
         self.root = root
+        self.memo = memo
+        self._kfiles_sig: tuple | None = None
+        #: while a top-level build runs with a memo: what it does to the resolver's state
+        #: (replayed when the build is taken from the memo) and the files it reads
+        self._journal: list | None = None
+        self._deps: list[set] = []
+        self._kb_deps: dict[str, set] = {}
+        self._global_sig: tuple | None = None
+        self._max_depth = 0
         self.files = files
         self.cluster_kinds = set(CLUSTER_SCOPED_KINDS) | (cluster_kinds or set())
         self.problems: list[Problem] = []
@@ -167,12 +183,16 @@ class Resolver:
     # ------------------------------------------------------------------ helpers
 
     def _problem(self, p: Problem) -> None:
+        if self._journal is not None:
+            self._journal.append(("problem", p))
         key = (p.kind, p.path, p.line, p.column, p.message)
         if key not in self._problem_keys:
             self._problem_keys.add(key)
             self.problems.append(p)
 
     def defer(self, kb: KBuild, p: Problem) -> None:
+        if self._journal is not None:
+            self._journal.append(("defer", kb, p))
         self._deferred.setdefault((kb.top, kb.overlay), []).append(p)
 
     def finish(self) -> None:
@@ -187,7 +207,119 @@ class Resolver:
                     self._problem(p)
         self._deferred.clear()
 
+    # ------------------------------------------------------------------ the memo (language server)
+
+    def _dep(self, rel: str) -> None:
+        """The build being recorded reads ``rel`` (a file; ``dir/`` or "" for a directory's
+        kustomization file)."""
+        if self._deps:
+            self._deps[-1].add(rel)
+
+    def _overlay(self, d: str) -> None:
+        if self._journal is not None:
+            self._journal.append(("overlay", d))
+        self._overlay_dirs.add(d)
+
+    def _plain(self, d: str) -> None:
+        if self._journal is not None:
+            self._journal.append(("plain", d))
+        self._used_plain.add(d)
+
+    def _sig(self, rel: str) -> tuple | None:
+        """What a build read of a file: its text, skip reason and documents (objects the
+        next check shares when the file did not change)."""
+        sf = self.kfiles.get(rel[:-1] if rel.endswith("/") else rel) if rel == "" or rel.endswith("/") \
+            else self.files.get(rel)
+        if sf is None:
+            return None
+        return (sf.path, sf.text, sf.skip_reason, tuple(sf.documents))
+
+    @staticmethod
+    def _same(a: tuple | None, b: tuple | None) -> bool:
+        if a is None or b is None:
+            return a is b
+        return a[0] == b[0] and a[1] is b[1] and a[2] == b[2] and len(a[3]) == len(b[3]) \
+            and all(x is y for x, y in zip(a[3], b[3]))
+
+    def _signature(self) -> tuple:
+        """What every build depends on beyond the files it reads: the listed files, the
+        kustomization file of each directory, the cluster-scoped kinds."""
+        return (tuple(sorted(self.cluster_kinds)), tuple(sorted(self.files)),
+                tuple(sorted((d, sf.path) for d, sf in self.kfiles.items())))
+
+    def _memoised(self, step: str, inputs: tuple, data: tuple, compute):
+        """A top-level build taken from the memo when every file it read is the one it
+        read then; its effects on the resolver (problems, roles, references, the builds
+        it made) replayed in order. Otherwise computed, and recorded."""
+        if self._global_sig is None:
+            self._global_sig = self._signature()
+        data = data + (self._global_sig,)
+        hit = self.memo.lookup(step, inputs, data)
+        if hit is not MISSING:
+            result, journal, deps = hit
+            if all(self._same(sig, self._sig(rel)) for rel, sig in deps):
+                self._replay(journal)
+                return result
+        self._journal, self._deps = [], [set()]
+        try:
+            result = compute()
+            journal, deps = self._journal, self._deps[0]
+        finally:
+            self._journal, self._deps = None, []
+        self.memo.store(step, inputs, data, (result, journal, tuple((rel, self._sig(rel)) for rel in sorted(deps))))
+        return result
+
+    def _replay(self, journal: list) -> None:
+        """The recorded effects applied again, in order (and recorded in turn when a build
+        around is being recorded)."""
+        skip = 0
+        for op in journal:
+            kind = op[0]
+            if skip:  # a nested build this check has already made: its effects are in place
+                skip += 1 if kind == "begin" else -1 if kind == "end" else 0
+                continue
+            if kind == "problem":
+                self._problem(op[1])
+            elif kind == "role":
+                self._role(op[1], op[2])
+            elif kind == "ref":
+                self._ref(op[1])
+            elif kind == "defer":
+                self.defer(op[1], op[2])
+            elif kind == "generated":
+                self._generated_doc(op[1])
+            elif kind == "overlay":
+                self._overlay(op[1])
+            elif kind == "plain":
+                self._plain(op[1])
+            elif kind == "begin":
+                if op[1] in self._builds:
+                    skip = 1
+                    if self._deps:
+                        self._deps[-1] |= self._kb_deps.get(op[1], ())
+                elif self._journal is not None:
+                    self._journal.append(op)
+            elif kind == "end":
+                self._builds[op[1]] = op[2]
+                self._kb_deps[op[1]] = op[3]
+                if self._deps:
+                    self._deps[-1] |= op[3]
+                if self._journal is not None:
+                    self._journal.append(op)
+
+    def _ref(self, ref: RefUse) -> None:
+        if self._journal is not None:
+            self._journal.append(("ref", ref))
+        self.refs.append(ref)
+
+    def _generated_doc(self, doc: Document) -> None:
+        if self._journal is not None:
+            self._journal.append(("generated", doc))
+        self.generated.append(doc)
+
     def _role(self, rel: str, role: str) -> None:
+        if self._journal is not None:
+            self._journal.append(("role", rel, role))
         self.roles.setdefault(rel, set()).add(role)
 
     def abspath(self, rel: str) -> str:
@@ -236,7 +368,7 @@ class Resolver:
                                   f"{what} `{entry}` leaves the repository; it is not read",
                                   hint="Keep every referenced file inside the repository.", resource=resource))
             return None
-        self.refs.append(RefUse(path, field_path, target, role, line, col))
+        self._ref(RefUse(path, field_path, target, role, line, col))
         if not os.path.exists(self.abspath(target)):
             self._problem(Problem("missing-reference", path, line, col,
                                   f"{what} `{entry}` does not exist (resolved to `{target}`)",
@@ -275,8 +407,11 @@ class Resolver:
         """Build directory ``d`` (root-relative, "" for the root) that must hold a
         kustomization file.  ``via`` locates the reference for a problem."""
         if d in self._builds:
+            if self._deps:
+                self._deps[-1] |= self._kb_deps.get(d, ())
             return self._builds[d]
         sf = self.kfiles.get(d if d != "." else "")
+        self._dep(_marker(d))
         if sf is None:
             if via is not None:
                 owner, fp = via
@@ -301,12 +436,59 @@ class Resolver:
             self._problem(Problem("kustomize-cycle", owner.path, loc.line if loc else 1, loc.column if loc else 1,
                                   f"kustomization cycle: {cycle}", hint="Remove one of the references."))
             return None
+        if self.memo is not None:
+            return self._build_memoised(d, sf)
         self._in_progress.append(d)
         try:
             kb = self._build_kfile(d, sf)
         finally:
             self._in_progress.pop()
         self._builds[d] = kb
+        return kb
+
+    def _build_memoised(self, d: str, sf: SourceFile) -> KBuild:
+        """``build`` with a memo: the build of ``d`` taken from the check before when every
+        file it read is the one it read then, and it reaches no kustomization being built
+        around it now (a cycle) nor nests too deep; else built and recorded. Its effects
+        go to the journal of the build around it, if any."""
+        if self._global_sig is None:
+            self._global_sig = self._signature()
+        data = (d, self._global_sig)
+        hit = self.memo.lookup("build", (), data)
+        if hit is not MISSING:
+            kb, ops, deps, reach, depth = hit
+            if len(self._in_progress) + depth < MAX_NESTING \
+                    and not any(_marker(x) in reach for x in self._in_progress) \
+                    and all(self._same(sig, self._sig(rel)) for rel, sig in deps):
+                self._replay([("begin", d)] + ops + [("end", d, kb, reach)])
+                return kb
+        top = self._journal is None
+        if top:
+            self._journal, self._deps = [], [set()]
+        journal = self._journal
+        start = len(journal)
+        journal.append(("begin", d))
+        self._deps.append({_marker(d)})  # its own kustomization file
+        self._in_progress.append(d)
+        outer_depth, self._max_depth = self._max_depth, len(self._in_progress)
+        try:
+            kb = self._build_kfile(d, sf)
+        finally:
+            self._in_progress.pop()
+            depth = self._max_depth - len(self._in_progress)
+            self._max_depth = max(outer_depth, self._max_depth)
+            deps = self._deps.pop()
+            if top:
+                self._journal, self._deps = None, []
+            else:
+                self._deps[-1] |= deps
+        self._builds[d] = kb
+        self._kb_deps[d] = deps
+        ops = journal[start + 1:]
+        if not top:
+            journal.append(("end", d, kb, deps))
+        self.memo.store("build", (), data, (kb, ops, tuple((rel, self._sig(rel)) for rel in sorted(deps)),
+                                            frozenset(deps), depth))
         return kb
 
     def _kdoc(self, sf: SourceFile) -> Document | None:
@@ -320,7 +502,7 @@ class Resolver:
         component = kdoc is not None and kdoc.value.get("kind") == "Component"
         kb = KBuild(d, sf, top=d, overlay=overlay is not None, component=component)
         if overlay is not None:
-            self._overlay_dirs.add(d)
+            self._overlay(d)
         kb.docs = self._accumulate(d, sf, [], kb, overlay)
         return kb
 
@@ -423,6 +605,7 @@ class Resolver:
     def _component(self, target: str, built: list[Built], kb: KBuild, via: tuple) -> list[Built]:
         """A Component applied to what the including kustomization has accumulated."""
         sf = self.kfiles.get(target)
+        self._dep(_marker(target))
         if sf is None:
             self.build(target, via)  # reports the missing kustomization file
             kb.opaque = True
@@ -448,6 +631,7 @@ class Resolver:
         """Kinds that a kustomize ``configurations`` file declares ``nameReference``s
         for: kustomize rewrites references to them (hash suffixes included)."""
         sf = self.files.get(rel)
+        self._dep(rel)
         out: set[str] = set()
         for d in sf.documents if sf is not None else ():
             refs = d.value.get("nameReference") if isinstance(d.value, dict) else None
@@ -511,7 +695,7 @@ class Resolver:
                         meta[key] = m
                 gdoc = Document(doc.path, doc.index, value, meta.line, meta.col,
                                 origin="generator", name_hash=not no_hash)
-                self.generated.append(gdoc)
+                self._generated_doc(gdoc)
                 out.append(Built(gdoc, meta.get("namespace", ""), name))
         return out
 
@@ -534,6 +718,7 @@ class Resolver:
                 key, path = f.rpartition("/")[2], f
             rel = _norm(d, path.strip())
             sf = self.files.get(rel)
+            self._dep(rel)
             data[key.strip()] = sf.text if sf is not None and sf.text is not None else None
         envs = g.get("envs") if isinstance(g.get("envs"), list) else ([g["env"]] if isinstance(g.get("env"), str) else [])
         for e in envs:
@@ -558,10 +743,11 @@ class Resolver:
         """Documents of a resource entry (a file's objects, or a directory's build), and
         whether it may hold objects not rendered here."""
         if os.path.isdir(self.abspath(target)):
-            self._used_plain.add(target)
+            self._plain(target)
             sub = self.build(target, (owner, fp))
             return (list(sub.docs), sub.opaque) if sub is not None else ([], True)
         sf = self.files.get(target)
+        self._dep(target)
         self._role(target, "resource")
         if sf is None:
             # exists, but is not a YAML file we list (e.g. *.json): nothing to index
@@ -608,15 +794,29 @@ class Resolver:
         key = (path, id(matcher), id(overlay.owner) if overlay is not None else None)
         if key in self._flux_builds:
             return self._flux_builds[key]
+        if self.memo is not None and self._journal is None and not self._in_progress:
+            # what the overlay adds is read from its owner's value (the spec as applied)
+            built = self._memoised(
+                "flux-build", (ks, overlay.owner.value if overlay is not None else None),
+                (path, matcher.signature() if matcher is not None else None),
+                lambda: self._flux_build(path, ks, matcher, overlay))
+        else:
+            built = self._flux_build(path, ks, matcher, overlay)
+        self._flux_builds[key] = built
+        return built
+
+    def _flux_build(self, path: str, ks: Document, matcher: Matcher | None,
+                    overlay: FluxOverlay | None) -> list[Built]:
         if path in self.kfiles or (path == "" and "" in self.kfiles):
             if overlay is not None:
+                self._dep(_marker(path))
                 self._in_progress.append(path)
                 try:
                     built = self._build_kfile(path, self.kfiles[path], overlay).docs
                 finally:
                     self._in_progress.pop()
             else:
-                self._used_plain.add(path)
+                self._plain(path)
                 kb = self.build(path, (ks, ("spec", "path")))
                 built = list(kb.docs) if kb is not None else []
         else:
@@ -625,7 +825,7 @@ class Resolver:
             built = self._generated(path, ks, matcher)
             if overlay is not None:
                 kb = KBuild(path, None, top=path, overlay=True)
-                self._overlay_dirs.add(path)
+                self._overlay(path)
                 for e, fp in overlay.components:
                     target = self.check_path(ks, fp, path, e, "component", "component")
                     if target is not None:
@@ -633,7 +833,6 @@ class Resolver:
                 built = self._flux_patches(built, overlay, path, kb)
                 built = self.transform(built, overlay.target_namespace, "", "")
                 built = add_metadata(built, overlay.labels, overlay.annotations)
-        self._flux_builds[key] = built
         return built
 
     def _flux_patches(self, built: list[Built], overlay: FluxOverlay, d: str, kb: KBuild) -> list[Built]:
@@ -644,6 +843,45 @@ class Resolver:
 
     def _generated(self, path: str, ks: Document, matcher: Matcher | None) -> list[Built]:
         out: list[Built] = []
+        for rel, is_dir in self._generated_entries(path, matcher):
+            if is_dir:
+                sub = self.build(rel, (ks, ("spec", "path")))
+                if sub is not None:
+                    out.extend(sub.docs)
+                continue
+            sf = self.files.get(rel)
+            self._dep(rel)
+            if sf is None:
+                continue
+            self._role(rel, "resource")
+            if sf.skip_reason is not None and sf.skip_reason != "excluded by configuration":
+                self._not_manifest(sf, f"it is not a Kubernetes manifest ({sf.skip_reason})", ks, ("spec", "path"))
+                continue
+            if sf.text is None or any(p.kind == "syntax" for p in sf.problems):
+                continue
+            objs = sf.objects
+            if not objs:
+                self._not_manifest(
+                    sf, "it holds no Kubernetes object (no apiVersion/kind)", ks, ("spec", "path"))
+                continue
+            out.extend(self._file_objects(sf, ks, ("spec", "path")))
+        return out
+
+    def _generated_entries(self, path: str, matcher: Matcher | None) -> list[tuple[str, bool]]:
+        """What kustomize-controller's generated kustomization takes from ``path``, in its
+        order: (rel, True) for a sub-directory with its own kustomization file (one unit),
+        (rel, False) for a ``.yaml``/``.yml`` file; what the source ignores is left out.
+        (Kept in the memo: it reads only the listing, which an edit does not change.)"""
+        if self.memo is None:
+            return self._scan_generated(path, matcher)
+        sig = matcher.signature() if matcher is not None else None
+        if self._kfiles_sig is None:
+            self._kfiles_sig = tuple(sorted(self.kfiles))
+        return self.memo.get("generated", (), (path, sig, self._kfiles_sig),
+                             lambda: self._scan_generated(path, matcher))
+
+    def _scan_generated(self, path: str, matcher: Matcher | None) -> list[tuple[str, bool]]:
+        out: list[tuple[str, bool]] = []
         stack = [path]
         while stack:
             d = stack.pop()
@@ -664,31 +902,14 @@ class Resolver:
                     if e.is_symlink():
                         continue  # Flux's generator walks the tree without following links
                     if rel in self.kfiles:
-                        sub = self.build(rel, (ks, ("spec", "path")))
-                        if sub is not None:
-                            out.extend(sub.docs)
+                        out.append((rel, True))
                         continue
                     if e.name == ".git":
                         continue
                     stack.append(rel)
                     continue
-                if not e.name.endswith((".yaml", ".yml")):
-                    continue
-                sf = self.files.get(rel)
-                if sf is None:
-                    continue
-                self._role(rel, "resource")
-                if sf.skip_reason is not None and sf.skip_reason != "excluded by configuration":
-                    self._not_manifest(sf, f"it is not a Kubernetes manifest ({sf.skip_reason})", ks, ("spec", "path"))
-                    continue
-                if sf.text is None or any(p.kind == "syntax" for p in sf.problems):
-                    continue
-                objs = sf.objects
-                if not objs:
-                    self._not_manifest(
-                        sf, "it holds no Kubernetes object (no apiVersion/kind)", ks, ("spec", "path"))
-                    continue
-                out.extend(self._file_objects(sf, ks, ("spec", "path")))
+                if e.name.endswith((".yaml", ".yml")):
+                    out.append((rel, False))
         return out
 
 
@@ -779,6 +1000,7 @@ class KustomizePatcher:
         if target is None:
             return None
         sf = self.r.files.get(target)
+        self.r._dep(target)
         if sf is None or sf.skip_reason is not None or any(p.kind == "syntax" for p in sf.problems):
             return None  # unreadable or broken: reported as such
         return [d.value for d in sf.documents if d.value is not None]

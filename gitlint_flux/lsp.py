@@ -31,6 +31,8 @@ from typing import Any
 from urllib.parse import quote, unquote, urlparse
 
 SOURCE = "gitlint-flux"
+#: how long the client is quiet before the server collects the garbage of its checks
+IDLE_GC_SECONDS = 0.3
 SEVERITY = {"error": 1, "warning": 2, "info": 3}
 FULL_SYNC = 1
 
@@ -227,6 +229,7 @@ class Repo:
         self.timings: dict[str, float] = {}
         self.generation = 0  # counts the checks: a code action is computed once per check
         self.fix_memo: dict = {}
+        self.memo = None
         self.reload()
 
     # ------------------------------------------------------------------ loading
@@ -235,6 +238,7 @@ class Repo:
         """Configuration, listing and files read again; unchanged files keep their parse
         (by content hash, as the file cache does)."""
         from .load import ParseCache
+        from .memo import Memo
         from .workspace import load, prepare, read_contents
 
         t = time.perf_counter()
@@ -255,6 +259,7 @@ class Repo:
         self.listing = loaded.listing
         self.files = loaded.files
         self.contents = contents
+        self.memo = Memo()  # what the checks keep for each other; a reload starts afresh (the listing may differ)
         self.timings["load"] = time.perf_counter() - t
         import gc
 
@@ -306,8 +311,10 @@ class Repo:
         for buf in buffers:
             files[buf.rel] = copy_file(self.parsed(buf))
         t1 = time.perf_counter()
+        if self.memo is not None:
+            self.memo.next_generation()
         graph = Graph(self.root, files, located_roots(self.root, self.config), self.config.sources,
-                      sourceignores=self.listing.sourceignores).build()
+                      sourceignores=self.listing.sourceignores, memo=self.memo).build()
         t2 = time.perf_counter()
         loaded = Loaded(self.root, self.config, files, self.listing, graph)
         report, _internal = check(loaded, Options(paths=[self.root], root=self.root), [self.root])
@@ -316,7 +323,9 @@ class Repo:
         self.fix_memo.clear()
         self.timings.update(parse=t1 - t0, graph=t2 - t1, check=time.perf_counter() - t2)
         if os.environ.get("GITLINT_FLUX_LSP_TIMINGS"):
-            self.server.log("gitlint-flux lsp: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in self.timings.items()))
+            memo = f", memo {self.memo.hits} hits, {self.memo.misses} misses" if self.memo is not None else ""
+            self.server.log("gitlint-flux lsp: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in self.timings.items())
+                            + memo)
         return self.view(report)
 
     def view(self, report):
@@ -431,17 +440,27 @@ class Server:
 
     def serve(self) -> int:
         threading.Thread(target=self._reader, daemon=True).start()
+        gc_due = False
         while self.exit_code is None:
             if self.dirty and self.inbox.empty():
                 self.flush()
-                if self.inbox.empty():
-                    # a check leaves cyclic garbage (the graph's objects point at each other):
-                    # collected while the client has nothing to say, the memory stays flat
+                gc_due = True
+                continue
+            if gc_due:
+                # a check leaves cyclic garbage (the graph's objects point at each other):
+                # collected once the client has said nothing for a moment (not between the
+                # keystrokes of a burst, where the next change would wait for it), the
+                # memory stays flat
+                try:
+                    msg = self.inbox.get(timeout=IDLE_GC_SECONDS)
+                except queue.Empty:
                     import gc
 
                     gc.collect()
-                continue
-            msg = self.inbox.get()
+                    gc_due = False
+                    continue
+            else:
+                msg = self.inbox.get()
             if msg is None:  # the input ended: what was asked for is still answered
                 if self.dirty:
                     try:
@@ -544,6 +563,15 @@ class Server:
                 self.publish(repo)
 
     def publish(self, repo: Repo) -> None:
+        t0 = time.perf_counter()
+        self._publish(repo)
+        if os.environ.get("GITLINT_FLUX_LSP_TIMINGS"):
+            total = time.perf_counter() - t0
+            stages = sum(repo.timings.get(k, 0) for k in ("parse", "graph", "check"))
+            self.log(f"gitlint-flux lsp: published in {total * 1000:.0f} ms "
+                     f"(diagnostics and messages {max(0.0, total - stages) * 1000:.0f} ms)")
+
+    def _publish(self, repo: Repo) -> None:
         buffers = [b for b in self.buffers.values() if b.repo is repo and b.rel]
         by_uri: dict[str, Published] = {}
         uri_of = {b.rel: b.uri for b in buffers}

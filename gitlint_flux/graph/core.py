@@ -15,6 +15,7 @@ from typing import Iterator
 
 from ..ignore import SOURCE_DEFAULT_PATTERNS, Matcher, Pattern, parse_patterns
 from ..kustomize import Resolver
+from ..memo import Memo
 from ..model import Applied, Document, Edge, Problem, SourceFile
 from .cycles import find_cycles
 from .flux import FluxPicture, current_picture, picture_of
@@ -27,8 +28,10 @@ from .walk import Walker
 
 class Graph(RootFinder, Walker, References):
     def __init__(self, root: str, files: dict[str, SourceFile], config_roots=(), config_sources=None,
-                 sourceignores: list[str] | None = None):
+                 sourceignores: list[str] | None = None, memo: Memo | None = None):
         self.root = root
+        #: results kept from the check before (the language server; ``memo.py``)
+        self.memo = memo
         self.files = files
         self.problems: list[Problem] = []
         self.scopes: dict[str, Scope] = {}
@@ -46,7 +49,7 @@ class Graph(RootFinder, Walker, References):
                 if d.spec.get("scope") == "Cluster" and isinstance(names, dict) and isinstance(names.get("kind"), str):
                     cluster_kinds.add(names["kind"])
         self.cluster_kinds = cluster_kinds
-        self.resolver = Resolver(root, files, cluster_kinds)
+        self.resolver = Resolver(root, files, cluster_kinds, memo=memo)
         self._sourceignore = self._load_sourceignores(sourceignores)
         self.local_sources: dict[tuple, LocalSource] = {}
         self._config_sources = config_sources or {}

@@ -14,6 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from ..kustomize import FluxOverlay, images_of
+from ..memo import Memo
 from ..model import Applied, Document, Problem, resource_of
 from ..substitution import SubstitutionError, is_disabled, substitute_object, substitution_runs
 from .artifacts import artifacts_of, resolve as resolve_artifact
@@ -22,7 +23,7 @@ from .scopes import LocalSource, Scope
 from .vocab import OPERATOR_GROUP, SOURCE_GROUP, git_ref, is_flux_ks, list_field as _list, norm_url, string_field as _s
 
 
-@dataclass(slots=True)
+@dataclass
 class Substitution:
     """Post-build substitution for what one Flux Kustomization applies: whether it runs,
     and the variables (name -> value; None: defined, value unknown, e.g. encrypted)."""
@@ -31,12 +32,25 @@ class Substitution:
     variables: dict
     known: dict  # the variables whose values are known
     complete: bool  # every non-optional substituteFrom source is in the repository
+    memo: Memo | None = None
+
+    def _key(self) -> tuple:
+        return (tuple(sorted(self.known.items())), tuple(sorted(k for k, v in self.variables.items() if v is None)),
+                self.complete)
 
     def apply(self, value):
         """The object substituted as far as the repository tells: a string that needs a
         variable whose value is unknown (or, when a source is outside the repository, one
         that is not defined here) is left as written; an expression Flux cannot parse
         leaves the object as built (the reconcile fails: a rule reports it)."""
+        if self.memo is not None and isinstance(value, (dict, list)):
+            key = getattr(self, "_k", None)
+            if key is None:
+                key = self._k = self._key()
+            return self.memo.get("substitute", (value,), key, lambda: self._apply(value))
+        return self._apply(value)
+
+    def _apply(self, value):
         unknown = [k for k, v in self.variables.items() if v is None]
         try:
             return substitute_object(value, self.known, unknown=unknown, keep_unset=not self.complete)
@@ -305,7 +319,7 @@ class Walker:
         if not complete and not runs:
             runs = True  # a substituteFrom source outside the repository may define variables
         known = {k: v for k, v in variables.items() if v is not None}
-        return Substitution(runs, variables, known, complete)
+        return Substitution(runs, variables, known, complete, self.memo)
 
     def _variables(self, scope: Scope, ks: Applied) -> tuple[dict | None, bool]:
         """Post-build variables of a Kustomization: inline ``substitute`` and the

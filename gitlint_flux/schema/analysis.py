@@ -405,19 +405,30 @@ class Analysis:
         applications = self.graph.applied(doc)
         effective = [getattr(a, "effective", None) for a in applications]
         patched = bool(applications) and all(e is not None for e in effective)
+        memo = self.graph.memo
+        vkey = tuple(sorted(variables.items())) if memo is not None else ()
         for hit in hits:
             validator = V.Validator(resolve=resolve, partial=partial, root_skip=root_skip, lists=hit.lists,
                                     cel=self._cel(resolve))
-            errs = validator.run(value, hit.node)
+
+            def run(v, _validator=validator, _node=hit.node):
+                # a pure function of the value, the schema node and the variables: kept
+                # from the check before for the objects an edit did not touch
+                if memo is None:
+                    return _validator.run(v, _node)
+                return memo.get("validate", (v, _node), (partial, root_skip, hit.lists, vkey),
+                                lambda: list(_validator.run(v, _node)))
+
+            errs = run(value)
             if patched and any(e.kind in (V.REQUIRED, V.CEL) for e in errs):
                 still: set = set()
                 for eff in effective:
-                    for e in validator.run(eff, hit.node):
+                    for e in run(eff):
                         if e.kind in (V.REQUIRED, V.CEL):
                             still.add((e.kind, e.path, e.message))
                 errs = [e for e in errs if e.kind not in (V.REQUIRED, V.CEL) or (e.kind, e.path, e.message) in still]
             if group in FLUX_GROUPS and hit.source in ("repository", "locations"):  # bundled ones have patterns
-                errs.extend(V.duration_errors(value, hit.node, resolve))
+                errs = errs + V.duration_errors(value, hit.node, resolve)
             for e in errs:
                 k = (e.kind, e.path, e.message)
                 if k in seen:

@@ -106,7 +106,7 @@ class RepoCRD:
     flux_version: str = ""
     _nodes: dict = field(default_factory=dict)
     shared: dict = field(default_factory=dict)  # compiled schemas by content, across CRDs
-
+    memo: Any = None  # the graph's Memo (the language server), or None
 
     def serves(self, version: str) -> bool:
         v = self.versions.get(version)
@@ -118,15 +118,22 @@ class RepoCRD:
         v = self.versions.get(version)
         node = None
         if v and v["served"] and v["raw"] is not None:
-            # the same CRD applied in many clusters (or copied) compiles, and validates, once
-            try:
-                key = json.dumps(v["raw"], sort_keys=True, default=repr)
-            except (TypeError, ValueError):  # keys of mixed types (`!!int 1:` beside strings)
-                key = repr(("unshared", id(self), version))
-            node = self.shared.get(key)
-            if node is None:
-                node = self.shared[key] = _with_object_meta(Compiler().compile(convert_schema(v["raw"], root=True)))
+            if self.memo is not None:  # the CRD's schema unchanged since the check before: its node
+                node = self.memo.get("crd-node", (v["raw"],), version, lambda: self._compiled(v, version))
+            else:
+                node = self._compiled(v, version)
         self._nodes[version] = node
+        return node
+
+    def _compiled(self, v: dict, version: str) -> Node:
+        # the same CRD applied in many clusters (or copied) compiles, and validates, once
+        try:
+            key = json.dumps(v["raw"], sort_keys=True, default=repr)
+        except (TypeError, ValueError):  # keys of mixed types (`!!int 1:` beside strings)
+            key = repr(("unshared", id(self), version))
+        node = self.shared.get(key)
+        if node is None:
+            node = self.shared[key] = _with_object_meta(Compiler().compile(convert_schema(v["raw"], root=True)))
         return node
 
     @property
@@ -138,7 +145,8 @@ class RepoCRD:
 class RepoCRDs:
     def __init__(self, graph, files):
         self.by_gk: dict[tuple[str, str], list[RepoCRD]] = {}
-        shared: dict = {}
+        memo = graph.memo
+        shared: dict = memo.get("crd-shared", (), None, dict) if memo is not None else {}
         flux_versions: dict[str, str] = {}
         for d in graph.docs:
             if d.kind != "CustomResourceDefinition" or d.group != "apiextensions.k8s.io" or d.origin:
@@ -153,7 +161,8 @@ class RepoCRDs:
                 m = _FLUX_VERSION_RE.search(sf.text[:2000]) if sf is not None and sf.text else None
                 flux_versions[d.path] = m.group(1) if m else ""
             self.by_gk.setdefault((group, kind), []).append(
-                RepoCRD(d, group, kind, plural, scopes, crd_versions(d.value), flux_versions[d.path], shared=shared))
+                RepoCRD(d, group, kind, plural, scopes, crd_versions(d.value), flux_versions[d.path], shared=shared,
+                        memo=memo))
 
     def tiers(self, group: str, kind: str, scopes: set) -> tuple[list[RepoCRD], list[RepoCRD], list[RepoCRD]]:
         """(same scope, applied nowhere, other scopes); for a document that no root
@@ -244,6 +253,17 @@ class Bundled:
                 node = None
         self._nodes[key] = node
         return node
+
+
+_SHARED_BUNDLED: dict[str, Bundled] = {}
+
+
+def shared_bundled() -> Bundled:
+    """The package's Flux schemas, one per process (as ``shared_crd_catalog``)."""
+    b = _SHARED_BUNDLED.get(PACKAGE_SCHEMAS)
+    if b is None:
+        b = _SHARED_BUNDLED[PACKAGE_SCHEMAS] = Bundled(PACKAGE_SCHEMAS)
+    return b
 
 
 # --------------------------------------------------------------------------- the bundled CRD catalog
@@ -427,7 +447,7 @@ def might_be_core(group: str) -> bool:
 class Catalog:
     def __init__(self, graph, files, *, locations=(), precedence=None, kubernetes_version: str | None = None):
         self.repo = RepoCRDs(graph, files)
-        self.bundled = Bundled()
+        self.bundled = shared_bundled()
         self.crd_catalog = shared_crd_catalog()
         self.locations = [Location(p) for p in locations]
         prec = [p for p in (precedence or DEFAULT_PRECEDENCE) if p in DEFAULT_PRECEDENCE]
