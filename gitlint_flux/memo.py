@@ -28,11 +28,13 @@ class Memo:
         self._previous: dict = {}
         self.hits = 0
         self.misses = 0
+        self.missed: dict[str, int] = {}  # step -> misses, this check
 
     def next_generation(self) -> None:
         """A new check: the entries the last one used are kept, the rest go."""
         self._previous, self._current = self._current, {}
         self.hits = self.misses = 0
+        self.missed = {}
 
     def get(self, step: str, inputs: tuple, data: Any, compute: Callable[[], Any]) -> Any:
         """The result of ``step`` over ``inputs`` (objects, by identity) and ``data``
@@ -55,6 +57,7 @@ class Memo:
             self.hits += 1
             return entry[1]
         self.misses += 1
+        self.missed[step] = self.missed.get(step, 0) + 1
         return MISSING
 
     def store(self, step: str, inputs: tuple, data: Any, result: Any) -> None:

@@ -1,0 +1,310 @@
+"""The language server's memo (``memo.py``): what one check keeps for the next.
+
+The invariant: a check that takes results from the memo reports exactly what a check
+without one reports over the same texts — findings, severities, positions, messages,
+related locations. Each test below edits a buffer the way a user does (a value, a name a
+patch targets, a cycle, a generator input, a CRD, a component) and compares the two.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+
+import pytest
+
+from conftest import CORPUS, flux_ks, git_init, gotk_sync, needs_corpus, widget_crd, write_tree
+from gitlint_flux import lsp
+from gitlint_flux.memo import MISSING, Memo
+
+
+class _Server:
+    def log(self, message: str) -> None:
+        pass
+
+
+def findings(report) -> list[tuple]:
+    return sorted((f.rule, f.severity, f.path, f.line, f.column, f.end_line, f.end_column, f.message, f.hint,
+                   tuple((r.path, r.line, r.column, r.message) for r in f.related)) for f in report.findings)
+
+
+class Session:
+    """One repository in memory, as the server keeps it, with open buffers."""
+
+    def __init__(self, root):
+        self.repo = lsp.Repo(str(root), _Server())
+        self.buffers: dict[str, lsp.Buffer] = {}
+        self.check()
+
+    def edit(self, rel: str, text: str) -> None:
+        buf = self.buffers.get(rel)
+        if buf is None:
+            path = os.path.join(self.repo.root, rel)
+            buf = self.buffers[rel] = lsp.Buffer("file://" + path, path, 1, text, self.repo, rel)
+        buf.text = text
+
+    def check(self):
+        return self.repo.check(list(self.buffers.values()))
+
+    def compare(self) -> list[tuple]:
+        """The memo's answer, asserted equal to the answer without one."""
+        got = findings(self.check())
+        kept, self.repo.memo = self.repo.memo, None
+        try:
+            want = findings(self.check())
+        finally:
+            self.repo.memo = kept
+        assert got == want
+        return got
+
+
+def rules_of(found: list[tuple]) -> list[tuple]:
+    return sorted((f[0], f[2], f[3]) for f in found)
+
+
+# --------------------------------------------------------------------------- the memo itself
+
+
+def test_memo_keys_on_identity_and_keeps_one_check():
+    m = Memo()
+    a, b = {"x": 1}, {"x": 1}  # equal, not the same object
+    calls = []
+
+    def compute(v):
+        calls.append(v)
+        return len(calls)
+
+    assert m.get("step", (a,), None, lambda: compute(a)) == 1
+    assert m.get("step", (a,), None, lambda: compute(a)) == 1  # kept
+    assert m.get("step", (b,), None, lambda: compute(b)) == 2  # another object: computed
+    assert m.get("step", (a,), "other data", lambda: compute(a)) == 3
+    m.next_generation()
+    assert m.get("step", (a,), None, lambda: compute(a)) == 1  # used by the check before: kept
+    m.next_generation()  # the last check used only (a, None)
+    assert m.lookup("step", (b,), None) is MISSING
+    assert m.lookup("step", (a,), None) == 1
+    assert len(m) == 1
+
+
+def test_memo_entry_holds_its_inputs_so_an_identity_is_never_taken_by_another_object():
+    m = Memo()
+    m.get("step", ({"k": "old"},), None, lambda: "old")
+    # the first input is kept alive by the entry: a new object cannot get its id
+    for _ in range(200):
+        fresh = {"k": "new"}
+        assert m.get("step", (fresh,), None, lambda: "new") == "new"
+        m.next_generation()
+
+
+# --------------------------------------------------------------------------- checks with and without
+
+
+TREE = {
+    "clusters/prod/flux-system/gotk-sync.yaml": gotk_sync("clusters/prod"),
+    "clusters/prod/apps.yaml": flux_ks("apps", "./apps/prod", extra=(
+        "  postBuild:\n    substitute:\n      REPLICAS: \"2\"\n    substituteFrom:\n"
+        "      - kind: ConfigMap\n        name: vars\n")),
+    "clusters/prod/vars.yaml": """\
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: vars
+          namespace: flux-system
+        data:
+          TEAM: blue
+        """,
+    "clusters/prod/infra.yaml": flux_ks("infra", "./infra", extra="  components:\n    - ../components/labels\n"),
+    "apps/prod/kustomization.yaml": """\
+        apiVersion: kustomize.config.k8s.io/v1beta1
+        kind: Kustomization
+        resources:
+          - ../base
+        patches:
+          - target:
+              kind: Deployment
+              name: web
+            patch: |
+              - op: replace
+                path: /spec/replicas
+                value: 3
+          - patch: |
+              apiVersion: apps/v1
+              kind: Deployment
+              metadata:
+                name: web
+              spec:
+                template:
+                  metadata:
+                    annotations: {checked: "yes"}
+        configMapGenerator:
+          - name: settings
+            files:
+              - settings.yaml
+        """,
+    "apps/prod/settings.yaml": "colour: ${TEAM}\n",
+    "apps/base/kustomization.yaml": """\
+        apiVersion: kustomize.config.k8s.io/v1beta1
+        kind: Kustomization
+        namespace: web
+        resources:
+          - deploy.yaml
+          - widget.yaml
+          - crd.yaml
+        """,
+    "apps/base/deploy.yaml": """\
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: web
+        spec:
+          replicas: ${REPLICAS}
+          selector:
+            matchLabels: {app: web}
+          template:
+            metadata:
+              labels: {app: web, team: "${TEAM}"}
+            spec:
+              containers:
+                - name: web
+                  image: nginx:1.27
+        """,
+    "apps/base/widget.yaml": """\
+        apiVersion: example.com/v1
+        kind: Widget
+        metadata:
+          name: w
+        spec:
+          size: 3
+        """,
+    "apps/base/crd.yaml": widget_crd("size: {type: integer}"),
+    "infra/ns.yaml": """\
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: web
+        """,
+    "components/labels/kustomization.yaml": """\
+        apiVersion: kustomize.config.k8s.io/v1alpha1
+        kind: Component
+        labels:
+          - pairs: {tier: infra}
+        """,
+}
+
+
+@pytest.fixture
+def session(tmp_path):
+    root = tmp_path / "repo"
+    root.mkdir()
+    write_tree(root, TREE)
+    git_init(root)
+    return Session(root.resolve())
+
+
+def text_of(s: Session, rel: str) -> str:
+    buf = s.buffers.get(rel)
+    return buf.text if buf is not None else s.repo.files[rel].text
+
+
+def test_an_unchanged_check_is_taken_from_the_memo(session):
+    first = session.compare()
+    again = findings(session.check())
+    assert again == first
+    memo = session.repo.memo
+    # every build, substitution and listing is taken again (an inline patch's text is
+    # parsed per check: its validation is the one step computed again)
+    assert memo.hits > 10
+    assert set(memo.missed) <= {"validate"} and memo.missed.get("validate", 0) <= 1
+
+
+def test_a_renamed_patch_target_fails_the_build_and_the_fix_clears_it(session):
+    before = session.compare()
+    assert not [f for f in before if f[0] == "FLX108"]
+    deploy = text_of(session, "apps/base/deploy.yaml")
+    session.edit("apps/base/deploy.yaml", deploy.replace("name: web\nspec", "name: webx\nspec"))
+    broken = session.compare()
+    assert [f[2] for f in broken if f[0] == "FLX108"] == ["apps/prod/kustomization.yaml"]
+    session.edit("apps/base/deploy.yaml", deploy)
+    assert session.compare() == before
+
+
+def test_a_value_edit_in_a_leaf_reaches_the_schema_stage(session):
+    widget = text_of(session, "apps/base/widget.yaml")
+    session.edit("apps/base/widget.yaml", widget.replace("size: 3", "size: three"))
+    got = session.compare()
+    assert ("FLX202", "apps/base/widget.yaml", 6) in rules_of(got)
+    session.edit("apps/base/widget.yaml", widget)
+    assert ("FLX202", "apps/base/widget.yaml", 6) not in rules_of(session.compare())
+
+
+def test_a_crd_edit_changes_what_its_objects_are_validated_against(session):
+    session.compare()
+    crd = text_of(session, "apps/base/crd.yaml")
+    session.edit("apps/base/crd.yaml", crd.replace("size: {type: integer}", "size: {type: string}"))
+    assert ("FLX202", "apps/base/widget.yaml", 6) in rules_of(session.compare())
+
+
+def test_a_kustomization_cycle_appears_and_goes(session):
+    base = text_of(session, "apps/base/kustomization.yaml")
+    session.compare()
+    session.edit("apps/base/kustomization.yaml", base.replace("  - crd.yaml\n", "  - crd.yaml\n  - ../prod\n"))
+    cyc = session.compare()
+    assert any("cycle" in f[7] for f in cyc)
+    session.edit("apps/base/kustomization.yaml", base)
+    assert not any("cycle" in f[7] for f in session.compare())
+
+
+def test_substitution_variables_and_generator_inputs_follow_their_edits(session):
+    session.compare()
+    vars_text = text_of(session, "clusters/prod/vars.yaml")
+    session.edit("clusters/prod/vars.yaml", vars_text.replace("TEAM: blue", "OTHER: blue"))
+    session.compare()  # ${TEAM} is now unset: whatever the rules say, with and without the memo alike
+    session.edit("apps/prod/settings.yaml", "colour: ${MISSING_TOO}\n")
+    session.compare()
+    apps = text_of(session, "clusters/prod/apps.yaml")
+    session.edit("clusters/prod/apps.yaml", apps.replace('REPLICAS: "2"', 'REPLICAS: "two"'))
+    session.compare()
+
+
+def test_a_component_edit_reaches_the_kustomization_that_includes_it(session):
+    session.compare()
+    comp = text_of(session, "components/labels/kustomization.yaml")
+    session.edit("components/labels/kustomization.yaml", comp + "resources:\n  - missing.yaml\n")
+    got = session.compare()
+    assert any(f[2] == "components/labels/kustomization.yaml" and "missing.yaml" in f[7] for f in got)
+
+
+def test_a_flux_kustomization_path_edit_moves_what_it_applies(session):
+    session.compare()
+    infra = text_of(session, "clusters/prod/infra.yaml")
+    session.edit("clusters/prod/infra.yaml", infra.replace("path: ./infra", "path: ./nowhere"))
+    assert any(f[2] == "clusters/prod/infra.yaml" and "nowhere" in f[7] for f in session.compare())
+    session.edit("clusters/prod/infra.yaml", infra.replace("path: ./infra", "path: ./apps/base"))
+    session.compare()
+
+
+# --------------------------------------------------------------------------- the corpus
+
+
+@needs_corpus
+@pytest.mark.parametrize("name", ["fluxcd+flux2-multi-tenancy", "budimanjojo+home-cluster", "zhorvath83+home-ops"])
+def test_corpus_edits_answer_as_a_check_without_the_memo(name):
+    """Value edits in kustomizations, Flux Kustomizations, patches and components of real
+    repositories: the memo never changes the answer."""
+    root = CORPUS / name
+    s = Session(root)
+    rng = random.Random(7)
+    rels = sorted(rel for rel, sf in s.repo.files.items() if sf.text and sf.skip_reason is None and any(
+        k in sf.text for k in ("kind: Kustomization", "patches", "kind: Component", "postBuild")))
+    for rel in rng.sample(rels, min(6, len(rels))):
+        text = s.repo.files[rel].text
+        lines = text.splitlines(keepends=True)
+        values = [i for i, ln in enumerate(lines) if re.search(r":\s+\S", ln) and not ln.lstrip().startswith("#")]
+        for i in rng.sample(values, min(2, len(values))):
+            m = re.search(r"(:\s+)(\S[^\n]*?)(\s*)$", lines[i])
+            new = lines[i][:m.start(2)] + rng.choice(["x" + m.group(2), "${FOO}", "changed"]) + lines[i][m.end(2):]
+            s.edit(rel, "".join(lines[:i] + [new] + lines[i + 1:]))
+            s.compare()
+        s.edit(rel, text)
+        s.compare()
