@@ -20,7 +20,10 @@ def _references(ctx, value) -> list:
     key = id(value)
     hit = memo.get(key)
     if hit is None or hit[0] is not value:
-        hit = memo[key] = (value, variables_in(value))
+        kept = getattr(ctx.graph, "memo", None)  # the language server's: kept from the check before
+        refs = variables_in(value) if kept is None else kept.get("variables-in", (value,), None,
+                                                                  lambda: variables_in(value))
+        hit = memo[key] = (value, refs)
     return hit[1]
 
 
