@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..graph import NOT_APPLIED, is_flux_ks
+from ..memo import MISSING
 from ..model import Document, Loc, MemoKey, YMap, YSeq, get_path, resource_of
 from . import validate as V
 from .values import OPAQUE
@@ -156,6 +157,9 @@ class Analysis:
         self.reported_error = False
         self.stats: dict[str, int] = defaultdict(int)
         self._includers: dict[str, list[str]] | None = None
+        #: while an object's checks are recorded for the memo: what they report
+        self._record: list | None = None
+        self._epoch: object | None = None
 
     # ------------------------------------------------------------------ output
 
@@ -164,6 +168,8 @@ class Analysis:
 
     def add(self, code: str, doc: Document, path: tuple, at: str, message: str, hint: str = "",
             resource: dict | None = None, caps: tuple = ()) -> None:
+        if self._record is not None:
+            self._record.append((code, doc, path, at, message, hint, resource, caps))
         if at == V.AT_KEY and path:
             loc = doc.loc(*path, key=True)
         elif at == V.AT_PARENT:
@@ -224,7 +230,7 @@ class Analysis:
                 if doc.api_version.startswith("kustomize.config.k8s.io/"):
                     self.kustomization(sf, doc)
                     continue
-                self.obj(doc, partial)
+                self.kept_obj(doc, partial)
                 if is_flux_ks(doc):
                     spec = doc.spec
                     patches = spec.get("patches")
@@ -285,6 +291,50 @@ class Analysis:
         if self.graph.roots:
             return self.graph.reachable(doc)
         return True
+
+    def catalog_epoch(self) -> object:
+        """A token that stays the same from check to check while the repository's CRDs
+        (their values and the clusters they are applied in) stay the same."""
+        if self._epoch is None:
+            crds = [c for cs in self.catalog.repo.by_gk.values() for c in cs]
+            inputs = tuple(c.doc.value for c in crds)
+            data = tuple((c.doc.path, frozenset(c.scopes)) for c in crds)
+            self._epoch = self.graph.memo.get("catalog-epoch", inputs, data, object)
+        return self._epoch
+
+    def kept_obj(self, doc: Document, partial: bool, *, inline: bool = False) -> None:
+        """``obj``, taken from the check before (the language server's memo) when the
+        document and all that ``obj`` reads of the graph and the catalog are the same: its
+        clusters, whether it is applied, its variables, the names and values it is applied
+        with, whether flux-operator installs Flux there, the repository's CRDs."""
+        memo = self.graph.memo
+        if memo is None or doc.kind == "Namespace" or doc.origin == "resourceset":
+            self.obj(doc, partial, inline=inline)
+            return
+        from ..substitution import is_disabled
+
+        scopes = self.scopes_of(doc)
+        applications = self.graph.applied(doc)
+        variables = {} if is_disabled(doc.value) else self.variables_of(doc)
+        data = (partial, inline, frozenset(scopes), self.is_applied(doc), tuple(sorted(variables.items())),
+                tuple(sorted({a.name for a in applications})), self.operator_installed(scopes),
+                bool(self.graph.roots))
+        inputs = (doc, self.catalog_epoch()) + tuple(getattr(a, "effective", None) for a in applications)
+        hit = memo.lookup("schema-object", inputs, data)
+        if hit is not MISSING:
+            self.stats["documents"] += 1
+            for op in hit:
+                if op[0] == "no-schema":
+                    self.no_schema.setdefault((op[1], op[2]), []).append(op[3])
+                else:
+                    self.add(*op)
+            return
+        self._record = record = []
+        try:
+            self.obj(doc, partial, inline=inline)
+        finally:
+            self._record = None
+        memo.store("schema-object", inputs, data, record)
 
     def obj(self, doc: Document, partial: bool, *, inline: bool = False) -> None:
         # the modules are bound once per run (an import statement per document costs more
@@ -392,6 +442,8 @@ class Analysis:
                 return
         if not hits:
             if not inline:
+                if self._record is not None:
+                    self._record.append(("no-schema", group, kind, doc))
                 self.no_schema.setdefault((group, kind), []).append(doc)
             if applied and not inline:
                 self.metadata(doc, kind, group, resolve, partial, check_metadata)
@@ -585,7 +637,11 @@ class Analysis:
 
         value = doc.value
         self.stats["kustomizations"] += 1
-        for e in V.Validator(partial=False).run(value, kustomization_node()):
+        node = kustomization_node()
+        memo = self.graph.memo
+        errs = V.Validator(partial=False).run(value, node) if memo is None else memo.get(
+            "validate", (value, node), (False, (), False, ()), lambda: list(V.Validator(partial=False).run(value, node)))
+        for e in errs:
             self.add(KUSTOMIZATION_FIELD, doc, e.path, e.at, e.message, e.hint)
         kind = value.get("kind") if isinstance(value.get("kind"), str) else "Kustomization"
         av = value.get("apiVersion")
@@ -647,17 +703,27 @@ class Analysis:
     def inline_patch(self, sf, doc: Document, path: tuple) -> None:
         """A strategic-merge patch written inline: validated as a partial object, with
         positions mapped into the file."""
+        memo = self.graph.memo
+        inner = self._inline_docs(sf, doc, path) if memo is None else memo.get(
+            "inline-patch", (doc, sf.text), path, lambda: self._inline_docs(sf, doc, path))
+        for d in inner:
+            self.stats["inline patches"] += 1
+            self.kept_obj(d, True, inline=True)
+
+    def _inline_docs(self, sf, doc: Document, path: tuple) -> list[Document]:
+        """The objects of an inline patch, as documents positioned in the file."""
         from ..yamlcompose import compose_all
 
+        out: list[Document] = []
         text = get_path(doc.value, path)
         if not isinstance(text, str) or ("\n" not in text and ":" not in text):
-            return
+            return out
         try:
             docs, errors = compose_all(text)
         except Exception:
-            return
+            return out
         if errors:
-            return
+            return out
         loc = doc.loc(*path)
         lines = (sf.text or "").splitlines()
         block = None
@@ -678,7 +744,6 @@ class Analysis:
             else:
                 pin_positions(value, loc.line, loc.column)
                 line, col = loc.line, loc.column
-            inner = Document(sf.path, doc.index, value, line, col, origin="inline-patch")
-            self.stats["inline patches"] += 1
-            self.obj(inner, True, inline=True)
+            out.append(Document(sf.path, doc.index, value, line, col, origin="inline-patch"))
+        return out
 
