@@ -151,7 +151,7 @@ class Resolver:
         self._journal: list | None = None
         self._deps: list[set] = []
         self._kb_deps: dict[str, set] = {}
-        self._global_sig: tuple | None = None
+        self._global_sig: object | None = None
         self._max_depth = 0
         self.files = files
         self.cluster_kinds = set(CLUSTER_SCOPED_KINDS) | (cluster_kinds or set())
@@ -241,11 +241,13 @@ class Resolver:
         return a[0] == b[0] and a[1] is b[1] and a[2] == b[2] and len(a[3]) == len(b[3]) \
             and all(x is y for x, y in zip(a[3], b[3]))
 
-    def _signature(self) -> tuple:
+    def _signature(self) -> object:
         """What every build depends on beyond the files it reads: the listed files, the
         kustomization file of each directory, the cluster-scoped kinds."""
-        return (tuple(sorted(self.cluster_kinds)), tuple(sorted(self.files)),
-                tuple(sorted((d, sf.path) for d, sf in self.kfiles.items())))
+        sig = (tuple(sorted(self.cluster_kinds)), tuple(sorted(self.files)),
+               tuple(sorted((d, sf.path) for d, sf in self.kfiles.items())))
+        # one token per signature: the keys that carry it hash and compare it at once
+        return self.memo.get("resolver-signature", (), sig, object)
 
     def _memoised(self, step: str, inputs: tuple, data: tuple, compute):
         """A top-level build taken from the memo when every file it read is the one it

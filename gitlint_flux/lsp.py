@@ -456,7 +456,12 @@ class Server:
                 except queue.Empty:
                     import gc
 
+                    # what the server keeps (files, the memo) survives the collection: frozen,
+                    # later collections skip it; thawed first, so that what the memo dropped
+                    # since is collected too
+                    gc.unfreeze()
                     gc.collect()
+                    gc.freeze()
                     gc_due = False
                     continue
             else:
@@ -555,12 +560,23 @@ class Server:
         return repo
 
     def flush(self) -> None:
-        """Check every repository that changed and publish its diagnostics."""
+        """Check every repository that changed and publish its diagnostics (with the
+        cyclic garbage collector off: the checks allocate many containers, and a collection
+        in the middle of one walks everything the server keeps; ``serve`` collects when the
+        client is quiet)."""
+        import gc
+
         roots, self.dirty = sorted(self.dirty), set()
-        for root in roots:
-            repo = self.repos.get(root)
-            if repo is not None:
-                self.publish(repo)
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            for root in roots:
+                repo = self.repos.get(root)
+                if repo is not None:
+                    self.publish(repo)
+        finally:
+            if was:
+                gc.enable()
 
     def publish(self, repo: Repo) -> None:
         t0 = time.perf_counter()

@@ -218,6 +218,10 @@ class Document:
     #: document, and which input set produced it
     source: Any = None
     input_label: str = ""
+    # `apiVersion` and `kind`, read once (a document's value is never replaced, and the
+    # stages read these of every document many times)
+    _api_version: str | None = field(default=None, init=False, repr=False, compare=False)
+    _kind: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def is_object(self) -> bool:
@@ -230,13 +234,19 @@ class Document:
 
     @property
     def api_version(self) -> str:
-        v = self.value.get("apiVersion") if isinstance(self.value, dict) else None
-        return v if isinstance(v, str) else ""
+        av = self._api_version
+        if av is None:
+            v = self.value.get("apiVersion") if isinstance(self.value, dict) else None
+            av = self._api_version = v if isinstance(v, str) else ""
+        return av
 
     @property
     def kind(self) -> str:
-        v = self.value.get("kind") if isinstance(self.value, dict) else None
-        return v if isinstance(v, str) else ""
+        k = self._kind
+        if k is None:
+            v = self.value.get("kind") if isinstance(self.value, dict) else None
+            k = self._kind = v if isinstance(v, str) else ""
+        return k
 
     @property
     def group(self) -> str:
