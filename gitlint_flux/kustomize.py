@@ -153,6 +153,7 @@ class Resolver:
         self._kb_deps: dict[str, set] = {}
         self._global_sig: object | None = None
         self._max_depth = 0
+        self._owners: dict[tuple, list] = {}
         self.files = files
         self.cluster_kinds = set(CLUSTER_SCOPED_KINDS) | (cluster_kinds or set())
         self.problems: list[Problem] = []
@@ -161,7 +162,7 @@ class Resolver:
         self.generated: list[Document] = []
         self._builds: dict[str, KBuild] = {}
         self._in_progress: list[str] = []
-        self._flux_builds: dict[tuple, list[Built]] = {}
+        self._flux_builds: dict[tuple, tuple] = {}  # key -> (matcher, overlay owner, built)
         self._problem_keys: set[tuple] = set()
         #: problems of patch matching, per (top-level build, built with a Flux overlay):
         #: kept by ``finish`` only for builds that are what a cluster gets
@@ -259,7 +260,7 @@ class Resolver:
         hit = self.memo.lookup(step, inputs, data)
         if hit is not MISSING:
             result, journal, deps = hit
-            if all(self._same(sig, self._sig(rel)) for rel, sig in deps):
+            if all(self._same(sig, self._sig(rel)) for rel, sig in deps) and self._consistent(journal):
                 self._replay(journal)
                 return result
         self._journal, self._deps = [], [set()]
@@ -304,6 +305,8 @@ class Resolver:
             elif kind == "end":
                 self._builds[op[1]] = op[2]
                 self._kb_deps[op[1]] = op[3]
+                if op[4] is not None:
+                    self.memo.store("build", (), (op[1], self._global_sig), op[4])
                 if self._deps:
                     self._deps[-1] |= op[3]
                 if self._journal is not None:
@@ -461,8 +464,8 @@ class Resolver:
             kb, ops, deps, reach, depth = hit
             if len(self._in_progress) + depth < MAX_NESTING \
                     and not any(_marker(x) in reach for x in self._in_progress) \
-                    and all(self._same(sig, self._sig(rel)) for rel, sig in deps):
-                self._replay([("begin", d)] + ops + [("end", d, kb, reach)])
+                    and all(self._same(sig, self._sig(rel)) for rel, sig in deps) and self._consistent(ops):
+                self._replay([("begin", d)] + ops + [("end", d, kb, reach, None)])
                 return kb
         top = self._journal is None
         if top:
@@ -486,12 +489,19 @@ class Resolver:
                 self._deps[-1] |= deps
         self._builds[d] = kb
         self._kb_deps[d] = deps
-        ops = journal[start + 1:]
+        entry = (kb, journal[start + 1:], tuple((rel, self._sig(rel)) for rel in sorted(deps)), frozenset(deps), depth)
         if not top:
-            journal.append(("end", d, kb, deps))
-        self.memo.store("build", (), data, (kb, ops, tuple((rel, self._sig(rel)) for rel in sorted(deps)),
-                                            frozenset(deps), depth))
+            # the entry rides along: replaying the build around keeps it in the memo, so
+            # that a later check that needs this build alone takes the same one
+            journal.append(("end", d, kb, deps, entry))
+        self.memo.store("build", (), data, entry)
         return kb
+
+    def _consistent(self, journal: list) -> bool:
+        """The builds a recorded build made are, where this check has made them already,
+        the very same builds (its objects are theirs): else it is built again."""
+        builds = self._builds
+        return all(builds.get(op[1], op[2]) is op[2] for op in journal if op[0] == "end")
 
     def _kdoc(self, sf: SourceFile) -> Document | None:
         for doc in sf.documents:
@@ -793,18 +803,27 @@ class Resolver:
                    overlay: FluxOverlay | None = None) -> list[Built]:
         """Documents a Flux Kustomization applies from ``path`` (root-relative), built as
         kustomize-controller builds them (``overlay``: what the Kustomization adds)."""
-        key = (path, id(matcher), id(overlay.owner) if overlay is not None else None)
-        if key in self._flux_builds:
-            return self._flux_builds[key]
+        owner = overlay.owner if overlay is not None else None
+        key = (path, id(matcher), id(owner))
+        hit = self._flux_builds.get(key)
+        # the entry holds the matcher and the owner: their ids are not reused while it lives
+        if hit is not None and hit[0] is matcher and hit[1] is owner:
+            return hit[2]
         if self.memo is not None and self._journal is None and not self._in_progress:
-            # what the overlay adds is read from its owner's value (the spec as applied)
+            # what the overlay adds is read from its owner's value (the spec as applied); a
+            # check builds once per owner object (above), so the n-th owner of the same
+            # value takes the n-th build, as a check without the memo would
+            value = overlay.owner.value if overlay is not None else None
+            owners = self._owners.setdefault((path, id(ks), id(value)), [])
+            if overlay is not None and not any(o is owner for o in owners):
+                owners.append(owner)
+            nth = next(i for i, o in enumerate(owners) if o is owner) if overlay is not None else 0
             built = self._memoised(
-                "flux-build", (ks, overlay.owner.value if overlay is not None else None),
-                (path, matcher.signature() if matcher is not None else None),
+                "flux-build", (ks, value), (path, matcher.signature() if matcher is not None else None, nth),
                 lambda: self._flux_build(path, ks, matcher, overlay))
         else:
             built = self._flux_build(path, ks, matcher, overlay)
-        self._flux_builds[key] = built
+        self._flux_builds[key] = (matcher, owner, built)
         return built
 
     def _flux_build(self, path: str, ks: Document, matcher: Matcher | None,

@@ -307,3 +307,36 @@ def test_corpus_edits_answer_as_a_check_without_the_memo(name):
             s.compare()
         s.edit(rel, text)
         s.compare()
+
+
+def _parent(name: str, ns: str) -> str:
+    return flux_ks(name, "./shared", extra=(
+        f"  targetNamespace: {ns}\n  patches:\n    - target:\n        kind: Kustomization\n        name: child\n      patch: |\n"
+        f"        - op: add\n          path: /spec/targetNamespace\n          value: {ns}\n"))
+
+
+def test_one_kustomization_applied_by_two_parents_gets_each_parents_patches(tmp_path):
+    """Two parents apply the same child Kustomization file, each in its own namespace and
+    patching its targetNamespace: each application builds the child's path with its own
+    spec (a build is kept per application, never handed to the other), with and without
+    the memo."""
+    from conftest import graph_of
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    write_tree(root, {
+        "clusters/prod/flux-system/gotk-sync.yaml": gotk_sync("clusters/prod"),
+        "clusters/prod/parent-a.yaml": _parent("parent-a", "team-a"),
+        "clusters/prod/parent-b.yaml": _parent("parent-b", "team-b"),
+        "shared/child.yaml": flux_ks("child", "./app", namespace=None).replace(
+            "    name: flux-system\n", "    name: flux-system\n    namespace: flux-system\n"),
+        "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n",
+    })
+    git_init(root)
+    g = graph_of(root)
+    namespaces = sorted(a.namespace for sc in g.scopes.values() for a in sc.applied if a.doc.kind == "ConfigMap")
+    assert namespaces == ["team-a", "team-b"]
+    s = Session(root.resolve())
+    s.compare()
+    s.edit("app/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: c\n")
+    s.compare()
