@@ -295,6 +295,15 @@ class Resolver:
                 self._overlay(op[1])
             elif kind == "plain":
                 self._plain(op[1])
+            elif kind == "use":
+                if op[1] in self._builds:
+                    if self._deps:
+                        self._deps[-1] |= self._kb_deps.get(op[1], ())
+                    if self._journal is not None:
+                        self._journal.append(op)
+                else:  # the build it took was made before it, in the check it was recorded in
+                    entry = self.memo.lookup("build", (), (op[1], self._global_sig))
+                    self._replay([("begin", op[1])] + entry[1] + [("end", op[1], entry[0], entry[3], entry)])
             elif kind == "begin":
                 if op[1] in self._builds:
                     skip = 1
@@ -414,6 +423,8 @@ class Resolver:
         if d in self._builds:
             if self._deps:
                 self._deps[-1] |= self._kb_deps.get(d, ())
+            if self._journal is not None:  # made before: a replay without it makes it then
+                self._journal.append(("use", d, self._builds[d]))
             return self._builds[d]
         sf = self.kfiles.get(d if d != "." else "")
         self._dep(_marker(d))
@@ -501,7 +512,16 @@ class Resolver:
         """The builds a recorded build made are, where this check has made them already,
         the very same builds (its objects are theirs): else it is built again."""
         builds = self._builds
-        return all(builds.get(op[1], op[2]) is op[2] for op in journal if op[0] == "end")
+        for op in journal:
+            if op[0] == "end" and builds.get(op[1], op[2]) is not op[2]:
+                return False
+            if op[0] == "use" and op[1] not in builds:
+                entry = self.memo.lookup("build", (), (op[1], self._global_sig))
+                if entry is MISSING or entry[0] is not op[2] or not self._consistent(entry[1]):
+                    return False
+            elif op[0] == "use" and builds[op[1]] is not op[2]:
+                return False
+        return True
 
     def _kdoc(self, sf: SourceFile) -> Document | None:
         for doc in sf.documents:

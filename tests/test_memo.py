@@ -340,3 +340,32 @@ def test_one_kustomization_applied_by_two_parents_gets_each_parents_patches(tmp_
     s.compare()
     s.edit("app/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: c\n")
     s.compare()
+
+
+def test_a_build_taken_from_an_earlier_includer_is_made_when_that_includer_goes(tmp_path):
+    """`b` took `shared`'s build that `a` made first; once `a` no longer builds it, `b`
+    taken from the memo makes it (its role, its problems), as a check without the memo."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    write_tree(root, {
+        "clusters/prod/flux-system/gotk-sync.yaml": gotk_sync("clusters/prod"),
+        "clusters/prod/a.yaml": flux_ks("a", "./apps/a"),
+        "clusters/prod/b.yaml": flux_ks("b", "./apps/b"),
+        "apps/a/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+                                     "resources:\n  - ../shared\n",
+        "apps/b/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+                                     "resources:\n  - ../shared\n",
+        # a broken field: judged at the severity of a file a cluster applies (error)
+        "apps/shared/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+                                          "resources:\n  - cm.yaml\nlabels: {app: x}\n",
+        "apps/shared/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: default\n",
+    })
+    git_init(root)
+    s = Session(root.resolve())
+
+    def shared(found):
+        return [(f[0], f[1]) for f in found if f[2] == "apps/shared/kustomization.yaml"]
+
+    assert shared(s.compare()) == [("FLX210", "error")]
+    s.edit("clusters/prod/a.yaml", flux_ks("a", "./apps/elsewhere"))
+    assert shared(s.compare()) == [("FLX210", "error")]
