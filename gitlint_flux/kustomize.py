@@ -154,6 +154,8 @@ class Resolver:
         self._global_sig: object | None = None
         self._max_depth = 0
         self._owners: dict[tuple, list] = {}
+        self._sigs: dict[str, tuple | None] = {}
+        self._fs: dict | None = None
         self.files = files
         self.cluster_kinds = set(CLUSTER_SCOPED_KINDS) | (cluster_kinds or set())
         self.problems: list[Problem] = []
@@ -228,7 +230,13 @@ class Resolver:
 
     def _sig(self, rel: str) -> tuple | None:
         """What a build read of a file: its text, skip reason and documents (objects the
-        next check shares when the file did not change)."""
+        next check shares when the file did not change); once per check and file."""
+        hit = self._sigs.get(rel, MISSING)
+        if hit is MISSING:
+            hit = self._sigs[rel] = self._read_sig(rel)
+        return hit
+
+    def _read_sig(self, rel: str) -> tuple | None:
         sf = self.kfiles.get(rel[:-1] if rel.endswith("/") else rel) if rel == "" or rel.endswith("/") \
             else self.files.get(rel)
         if sf is None:
@@ -348,6 +356,27 @@ class Resolver:
         parent, _, base = rel.rpartition("/")
         if not self._dir_contained(parent):
             return False
+        kept = self._filesystem()
+        if kept is None:
+            return self._link_contained(rel)
+        hit = kept.get(rel)
+        if hit is None:
+            hit = kept[rel] = self._link_contained(rel)
+        return hit
+
+    def _filesystem(self) -> dict | None:
+        """With a memo: what the checks learnt of the file system (symbolic links), kept
+        while the listing is the same (the server reads it again when files change)."""
+        if self.memo is None:
+            return None
+        if self._fs is None:
+            if self._global_sig is None:
+                self._global_sig = self._signature()
+            self._fs = self.memo.get("filesystem", (), self._global_sig, dict)
+            self._dir_cache = self.memo.get("directories", (), self._global_sig, dict)
+        return self._fs
+
+    def _link_contained(self, rel: str) -> bool:
         ap = self.abspath(rel)
         if not os.path.islink(ap):
             return True
@@ -355,6 +384,8 @@ class Resolver:
         return real == self.root or real.startswith(self._root_prefix)
 
     def _dir_contained(self, rel_dir: str) -> bool:
+        if self._fs is None:
+            self._filesystem()
         hit = self._dir_cache.get(rel_dir)
         if hit is None:
             real = os.path.realpath(self.abspath(rel_dir)) if rel_dir else self.root

@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote, urlparse
 
@@ -209,7 +209,7 @@ class Published:
 
 def copy_file(sf):
     """A SourceFile the stages may mark (linted, skipped) without touching the kept one."""
-    return replace(sf, documents=list(sf.documents), problems=list(sf.problems))
+    return sf.copy()
 
 
 class Repo:

@@ -301,6 +301,12 @@ class SourceFile:
         """Kubernetes resources of the file (kustomization documents excluded)."""
         return [d for d in self.documents if d.is_resource]
 
+    def copy(self) -> "SourceFile":
+        """A copy the stages may mark (skip reason, lists) without touching this one; the
+        documents themselves are shared."""
+        return SourceFile(self.path, self.abspath, self.size, self.text, list(self.documents), list(self.problems),
+                          self.skip_reason, self.is_kustomization, self.is_template, self.digest)
+
 
 # --------------------------------------------------------------------------- object keys and edges
 

@@ -369,3 +369,17 @@ def test_a_build_taken_from_an_earlier_includer_is_made_when_that_includer_goes(
     assert shared(s.compare()) == [("FLX210", "error")]
     s.edit("clusters/prod/a.yaml", flux_ks("a", "./apps/elsewhere"))
     assert shared(s.compare()) == [("FLX210", "error")]
+
+
+def test_a_source_file_copy_has_every_field_and_its_own_lists():
+    import dataclasses
+
+    from gitlint_flux.model import Document, Problem, SourceFile
+
+    sf = SourceFile("a.yaml", "/r/a.yaml", 3, "x: 1\n", [Document("a.yaml", 0, {"x": 1}, 1, 1)],
+                    [Problem("syntax", "a.yaml", 1, 1, "m")], "why", True, True, "d1")
+    c = sf.copy()
+    for f in dataclasses.fields(SourceFile):
+        assert getattr(c, f.name) == getattr(sf, f.name), f.name
+    assert c.documents is not sf.documents and c.problems is not sf.problems
+    assert c.documents[0] is sf.documents[0]
