@@ -156,6 +156,7 @@ class Resolver:
         self._owners: dict[tuple, list] = {}
         self._sigs: dict[str, tuple | None] = {}
         self._fs: dict | None = None
+        self._open: list[list[bool]] = []  # the builds being recorded: whether they met a cycle
         self.files = files
         self.cluster_kinds = set(CLUSTER_SCOPED_KINDS) | (cluster_kinds or set())
         self.problems: list[Problem] = []
@@ -470,6 +471,7 @@ class Resolver:
                     resource=resource_of(owner) if isinstance(owner, Document) else None))
             return None
         if len(self._in_progress) >= MAX_NESTING:
+            self._taint()
             owner, fp = via if via else (sf, ())
             loc = owner.loc(*fp) if isinstance(owner, Document) else None
             self._problem(Problem("kustomize-cycle", owner.path, loc.line if loc else 1, loc.column if loc else 1,
@@ -477,6 +479,7 @@ class Resolver:
                                   hint="Flatten the chain of kustomizations."))
             return None
         if d in self._in_progress:
+            self._taint()
             cycle = " -> ".join(self._in_progress[self._in_progress.index(d):] + [d])
             owner, fp = via if via else (sf, ())
             loc = owner.loc(*fp) if isinstance(owner, Document) else None
@@ -514,6 +517,12 @@ class Resolver:
             self._journal, self._deps = [], [set()]
         journal = self._journal
         start = len(journal)
+        # a build that meets a kustomization being built around it (a cycle) or the nesting
+        # limit answers for where it was built from: not kept (a top-level one always is
+        # built from the same place, nowhere)
+        context = bool(self._in_progress) and top
+        frame = [False]
+        self._open.append(frame)
         journal.append(("begin", d))
         self._deps.append({_marker(d)})  # its own kustomization file
         self._in_progress.append(d)
@@ -525,19 +534,28 @@ class Resolver:
             depth = self._max_depth - len(self._in_progress)
             self._max_depth = max(outer_depth, self._max_depth)
             deps = self._deps.pop()
+            self._open.pop()
             if top:
                 self._journal, self._deps = None, []
             else:
                 self._deps[-1] |= deps
         self._builds[d] = kb
         self._kb_deps[d] = deps
-        entry = (kb, journal[start + 1:], tuple((rel, self._sig(rel)) for rel in sorted(deps)), frozenset(deps), depth)
+        keep = not context if top else not frame[0]
+        entry = (kb, journal[start + 1:], tuple((rel, self._sig(rel)) for rel in sorted(deps)), frozenset(deps),
+                 depth) if keep else None
         if not top:
             # the entry rides along: replaying the build around keeps it in the memo, so
             # that a later check that needs this build alone takes the same one
             journal.append(("end", d, kb, deps, entry))
-        self.memo.store("build", (), data, entry)
+        if entry is not None:
+            self.memo.store("build", (), data, entry)
         return kb
+
+    def _taint(self) -> None:
+        """The nested builds being recorded met the builds around them: not kept."""
+        for frame in self._open:
+            frame[0] = True
 
     def _consistent(self, journal: list) -> bool:
         """The builds a recorded build made are, where this check has made them already,
@@ -674,6 +692,7 @@ class Resolver:
             kb.opaque = True
             return built
         if target in self._in_progress:
+            self._taint()
             owner, fp = via
             loc = owner.loc(*fp) if isinstance(owner, Document) else None
             cycle = " -> ".join(self._in_progress[self._in_progress.index(target):] + [target])

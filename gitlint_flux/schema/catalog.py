@@ -145,8 +145,8 @@ class RepoCRD:
 class RepoCRDs:
     def __init__(self, graph, files):
         self.by_gk: dict[tuple[str, str], list[RepoCRD]] = {}
-        memo = graph.memo
-        shared: dict = memo.get("crd-shared", (), None, dict) if memo is not None else {}
+        memo = graph.memo  # the next check takes a CRD's node by its schema's identity (RepoCRD.node)
+        shared: dict = {}
         flux_versions: dict[str, str] = {}
         for d in graph.docs:
             if d.kind != "CustomResourceDefinition" or d.group != "apiextensions.k8s.io" or d.origin:
