@@ -187,16 +187,14 @@ class Resolver:
     # ------------------------------------------------------------------ helpers
 
     def _problem(self, p: Problem) -> None:
-        if self._journal is not None:
-            self._journal.append(("problem", p))
+        self._note("problem", p)
         key = (p.kind, p.path, p.line, p.column, p.message)
         if key not in self._problem_keys:
             self._problem_keys.add(key)
             self.problems.append(p)
 
     def defer(self, kb: KBuild, p: Problem) -> None:
-        if self._journal is not None:
-            self._journal.append(("defer", kb, p))
+        self._note("defer", kb, p)
         self._deferred.setdefault((kb.top, kb.overlay), []).append(p)
 
     def finish(self) -> None:
@@ -219,14 +217,17 @@ class Resolver:
         if self._deps:
             self._deps[-1].add(rel)
 
-    def _overlay(self, d: str) -> None:
+    def _note(self, *op) -> None:
+        """An effect of the build being recorded, for its journal."""
         if self._journal is not None:
-            self._journal.append(("overlay", d))
+            self._journal.append(op)
+
+    def _overlay(self, d: str) -> None:
+        self._note("overlay", d)
         self._overlay_dirs.add(d)
 
     def _plain(self, d: str) -> None:
-        if self._journal is not None:
-            self._journal.append(("plain", d))
+        self._note("plain", d)
         self._used_plain.add(d)
 
     def _sig(self, rel: str) -> tuple | None:
@@ -308,8 +309,7 @@ class Resolver:
                 if op[1] in self._builds:
                     if self._deps:
                         self._deps[-1] |= self._kb_deps.get(op[1], ())
-                    if self._journal is not None:
-                        self._journal.append(op)
+                    self._note(*op)
                 else:  # the build it took was made before it, in the check it was recorded in
                     entry = self.memo.lookup("build", (), (op[1], self._global_sig))
                     self._replay([("begin", op[1])] + entry[1] + [("end", op[1], entry[0], entry[3], entry)])
@@ -318,8 +318,8 @@ class Resolver:
                     skip = 1
                     if self._deps:
                         self._deps[-1] |= self._kb_deps.get(op[1], ())
-                elif self._journal is not None:
-                    self._journal.append(op)
+                else:
+                    self._note(*op)
             elif kind == "end":
                 self._builds[op[1]] = op[2]
                 self._kb_deps[op[1]] = op[3]
@@ -327,22 +327,18 @@ class Resolver:
                     self.memo.store("build", (), (op[1], self._global_sig), op[4])
                 if self._deps:
                     self._deps[-1] |= op[3]
-                if self._journal is not None:
-                    self._journal.append(op)
+                self._note(*op)
 
     def _ref(self, ref: RefUse) -> None:
-        if self._journal is not None:
-            self._journal.append(("ref", ref))
+        self._note("ref", ref)
         self.refs.append(ref)
 
     def _generated_doc(self, doc: Document) -> None:
-        if self._journal is not None:
-            self._journal.append(("generated", doc))
+        self._note("generated", doc)
         self.generated.append(doc)
 
     def _role(self, rel: str, role: str) -> None:
-        if self._journal is not None:
-            self._journal.append(("role", rel, role))
+        self._note("role", rel, role)
         self.roles.setdefault(rel, set()).add(role)
 
     def abspath(self, rel: str) -> str:
@@ -455,8 +451,7 @@ class Resolver:
         if d in self._builds:
             if self._deps:
                 self._deps[-1] |= self._kb_deps.get(d, ())
-            if self._journal is not None:  # made before: a replay without it makes it then
-                self._journal.append(("use", d, self._builds[d]))
+            self._note("use", d, self._builds[d])  # made before: a replay without it makes it then
             return self._builds[d]
         sf = self.kfiles.get(d if d != "." else "")
         self._dep(_marker(d))
