@@ -207,11 +207,6 @@ class Published:
     findings: list = field(default_factory=list)
 
 
-def copy_file(sf):
-    """A SourceFile the stages may mark (linted, skipped) without touching the kept one."""
-    return sf.copy()
-
-
 class Repo:
     """One repository root: its configuration, listing and loaded files, kept in memory."""
 
@@ -278,7 +273,7 @@ class Repo:
         from .workspace import inject_stdin
 
         kept = self.files.get(buf.rel)
-        one = {buf.rel: copy_file(kept)} if kept is not None else {}
+        one = {buf.rel: kept.copy()} if kept is not None else {}
         inject_stdin(self.root, one, os.path.join(self.root, buf.rel), buf.text, self.config)
         sf = one.get(buf.rel)
         if sf is None:  # pragma: no cover - inject_stdin adds it
@@ -307,9 +302,9 @@ class Repo:
         from .workspace import Loaded, located_roots
 
         t0 = time.perf_counter()
-        files = {rel: copy_file(sf) for rel, sf in self.files.items()}
+        files = {rel: sf.copy() for rel, sf in self.files.items()}  # the stages mark copies
         for buf in buffers:
-            files[buf.rel] = copy_file(self.parsed(buf))
+            files[buf.rel] = self.parsed(buf).copy()
         t1 = time.perf_counter()
         if self.memo is not None:
             self.memo.next_generation()
