@@ -232,6 +232,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repo", type=Path, help="the repository (default: the largest of ../shared/corpus)")
     ap.add_argument("--edits", type=int, default=20)
+    ap.add_argument("--timings", action="store_true", help="print the server's stage timings of each check (stderr)")
     args = ap.parse_args()
     repo = args.repo or largest(DEFAULT_CORPUS)
     nfiles = sum(1 for p in repo.rglob("*") if p.suffix in (".yaml", ".yml") and ".git" not in p.parts)
@@ -239,7 +240,7 @@ def main() -> int:
     cli_wall, cli_peak = cli_run(repo)
     print(f"repository {repo.name}: {nfiles} YAML files; cold CLI run {cli_wall:.2f} s, peak {cli_peak:.0f} MB")
 
-    c = Client(cwd=str(repo))
+    c = Client(cwd=str(repo), env={"GITLINT_FLUX_LSP_TIMINGS": "1"} if args.timings else None)
     t0 = time.perf_counter()
     c.initialize(repo)
     # the first check publishes every file with findings; then an open buffer gets its own
@@ -273,6 +274,8 @@ def main() -> int:
         rows.append((kind, path.relative_to(repo), statistics.median(lat), max(lat)))
     peak = c.peak_mb()
     c.close()
+    if args.timings:
+        sys.stderr.write(b"".join(c.stderr).decode(errors="replace"))
     print("| file | path | median ms | max ms |")
     print("|---|---|---:|---:|")
     for kind, rel, med, mx in rows:

@@ -11,9 +11,9 @@ import gc
 import time
 
 from . import __version__
-from .findings import Findings, assign_fingerprints, in_selection, process
+from .findings import Findings, assign_fingerprints, process, selected
 from .load import ParseCache
-from .model import SEVERITY_RANK, Problem, RunReport, Skipped
+from .model import SEVERITY_RANK, Problem, RunReport, Skipped, in_selection
 from .options import Options, Stats
 from .rules import all_rules
 from .rules.context import Context
@@ -92,6 +92,7 @@ def check(loaded: Loaded, opts: Options, paths: list[str], stats: Stats | None =
     skipped.extend(Skipped(rel, reason) for rel, reason in listing.skipped)
     problems = collect_problems(loaded, linted)
     ctx = Context(root, files, graph, config, problems, linted)
+    ctx.selection = selected(paths, root)
 
     # the schema stage: one pass that the FLX2xx rules report from
     from .schema.analysis import analysis

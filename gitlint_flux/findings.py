@@ -34,7 +34,7 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from .model import SEVERITY_RANK, Finding, Problem, RunReport, SourceFile
+from .model import SEVERITY_RANK, Finding, Problem, RunReport, SourceFile, in_selection
 
 
 @dataclass
@@ -258,10 +258,6 @@ def selected(paths: list[str], root: str) -> list[str] | None:
             return None
         out.append(rel)
     return out or None
-
-
-def in_selection(path: str, sel: list[str]) -> bool:
-    return any(path == s or path.startswith(s.rstrip("/") + "/") for s in sel)
 
 
 def _names(target: str | None, sel: list[str]) -> bool:

@@ -167,6 +167,11 @@ def get_path(root: Any, path: tuple | list, default: Any = None) -> Any:
     return node
 
 
+def in_selection(path: str, sel: list[str]) -> bool:
+    """``path`` is one of the root-relative paths of ``sel`` or lies under one of them."""
+    return any(path == s or path.startswith(s.rstrip("/") + "/") for s in sel)
+
+
 def json_path(path: tuple | list) -> str:
     out = ""
     for step in path:

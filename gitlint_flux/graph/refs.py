@@ -25,13 +25,20 @@ class References:
         if scope is None:
             scope = Scope(NOT_APPLIED, None)
             self.scopes[NOT_APPLIED] = scope
+        memo = self.memo
         for d in self.docs + self.resolver.generated:
             if id(d) not in self.applied_by_doc:
-                ns = d.namespace
-                if not ns and not self.is_cluster_scoped(d.kind):
-                    ns = "default"
-                self._register(scope, Applied(d, ns, d.name, NOT_APPLIED, None))
+                # the object of the check before when the document is (the stages after key on it)
+                a = self._unapplied_object(d) if memo is None else memo.get(
+                    "detached", (d,), self._kinds_token(), lambda d=d: self._unapplied_object(d))
+                self._register(scope, a)
         return scope
+
+    def _unapplied_object(self, d) -> Applied:
+        ns = d.namespace
+        if not ns and not self.is_cluster_scoped(d.kind):
+            ns = "default"
+        return Applied(d, ns, d.name, NOT_APPLIED, None)
 
     def resolve_edges(self) -> None:
         self._detached()

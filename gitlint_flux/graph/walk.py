@@ -253,6 +253,36 @@ class Walker:
         tscope = self._scope_for(scope, ks)
         flux_images = images_of(spec.get("images"))
         subst = self._substitution(scope, ks)
+        memo = self.memo
+        if memo is None:
+            out = self._applied(built, tscope, doc, flux_images, subst)
+        else:
+            # the very objects of the check before when it applied the same build, with
+            # the same substitution, into the same cluster (the stages after key on them)
+            data = (tscope.name, subst.runs, subst.complete, tuple(sorted(subst.variables.items())),
+                    self._kinds_token())
+            images = spec.get("images")
+
+            def objects():  # a build made again: most of its objects are still those of the check before
+                # (by what a built object holds: a file a generated kustomization lists
+                # gives new ones each time)
+                return [memo.get("applied-object", (b.doc, b.value, doc, images) + b.images,
+                                 (data, b.namespace, b.name),
+                                 lambda b=b: self._applied([b], tscope, doc, flux_images, subst)[0]) for b in built]
+
+            out = list(memo.get("applied", (built, doc, images), data, objects))
+        for a in out:
+            self._register(tscope, a)
+        # what the ResourceSets among them render is applied by the same Kustomization
+        # (flux-operator applies it in the ResourceSet's namespace unless it sets one)
+        for rs in [a for a in out if a.doc.kind == "ResourceSet" and a.doc.group == OPERATOR_GROUP]:
+            out.extend(self._render(tscope, rs, doc))
+        return out
+
+    def _applied(self, built: list, tscope: Scope, by: Document, flux_images: tuple,
+                 subst: "Substitution") -> list[Applied]:
+        """The objects of a build as the Kustomization ``by`` applies them into ``tscope``:
+        post-build substitution, the default namespace, the images it overrides."""
         out = []
         for b in built:
             cluster = self.is_cluster_scoped(b.doc.kind)
@@ -265,18 +295,20 @@ class Walker:
                     ns = subst.text(ns)
             if not ns and not cluster:
                 ns = "default"
-            a = Applied(b.doc, ns, name, tscope.name, doc,
-                        effective=None if value is b.doc.value else value,
-                        images=b.images + flux_images,
-                        variables=subst.variables if subst.runs else None,
-                        variables_complete=subst.complete, built=b.value)
-            self._register(tscope, a)
-            out.append(a)
-        # what the ResourceSets among them render is applied by the same Kustomization
-        # (flux-operator applies it in the ResourceSet's namespace unless it sets one)
-        for rs in [a for a in out if a.doc.kind == "ResourceSet" and a.doc.group == OPERATOR_GROUP]:
-            out.extend(self._render(tscope, rs, doc))
+            out.append(Applied(b.doc, ns, name, tscope.name, by,
+                               effective=None if value is b.doc.value else value,
+                               images=b.images + flux_images,
+                               variables=subst.variables if subst.runs else None,
+                               variables_complete=subst.complete, built=b.value))
         return out
+
+    def _kinds_token(self) -> object:
+        """One token per set of cluster-scoped kinds, the same from check to check."""
+        token = getattr(self, "_kinds_tok", None)
+        if token is None:
+            token = self._kinds_tok = self.memo.get("cluster-kinds", (), tuple(sorted(self.resolver.cluster_kinds)),
+                                                    object)
+        return token
 
     def _render(self, scope: Scope, rs: Applied, by: Document) -> list[Applied]:
         providers = [p.value for p in scope.of_kind("ResourceSetInputProvider") if p.namespace == rs.namespace]

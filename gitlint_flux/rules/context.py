@@ -38,6 +38,10 @@ class Context:
         self._memo: dict[MemoKey, Any] = {}
         #: the document a rule is looking at (named in an internal-error finding)
         self.current = None
+        #: the root-relative paths whose findings the run reports (None: every file). A
+        #: stage may skip work whose findings can only lie outside them (the schema stage
+        #: does: its findings are in the document judged, never pointing elsewhere)
+        self.selection: list[str] | None = None
 
     def memo(self, key: MemoKey[T], factory: Callable[[], T]) -> T:
         """The value under ``key``, computed by ``factory`` the first time it is asked for."""

@@ -30,7 +30,7 @@ from typing import Any
 
 from ..graph import NOT_APPLIED, is_flux_ks
 from ..memo import MISSING
-from ..model import Document, Loc, MemoKey, YMap, YSeq, get_path, resource_of
+from ..model import Document, Loc, MemoKey, YMap, YSeq, get_path, in_selection, resource_of
 from . import validate as V
 from .values import OPAQUE
 
@@ -160,6 +160,8 @@ class Analysis:
         #: while an object's checks are recorded for the memo: what they report
         self._record: list | None = None
         self._epoch: object | None = None
+        #: while a document outside the run's selection is looked up: nothing is reported
+        self._quiet = False
 
     # ------------------------------------------------------------------ output
 
@@ -168,6 +170,8 @@ class Analysis:
 
     def add(self, code: str, doc: Document, path: tuple, at: str, message: str, hint: str = "",
             resource: dict | None = None, caps: tuple = ()) -> None:
+        if self._quiet:
+            return
         if self._record is not None:
             self._record.append((code, doc, path, at, message, hint, resource, caps))
         if at == V.AT_KEY and path:
@@ -206,16 +210,25 @@ class Analysis:
                                kubernetes_version=s.kubernetes_version)
         self._flux_built: set[str] | None = None
         roles = graph.resolver.roles
+        # a run that reports some paths only (an editor's buffer, `lint FILE`) judges only
+        # their documents: every finding of this stage lies in the document it judges
+        sel = getattr(ctx, "selection", None)
         # what ResourceSets render is validated like any other object, at its template
         for doc in graph.rendered:
             if doc.is_object:
                 ctx.current = doc
-                self.obj(doc, False)
+                if sel is None or in_selection(doc.path, sel):
+                    self.obj(doc, False)
+                else:
+                    self.looked_up(doc, False)
         for sf in ctx.linted_files():
             r = roles.get(sf.path, set())
             if r and not (r & _VALIDATED_ROLES) and r & _NOT_VALIDATED_ROLES:
                 continue  # generator inputs, Helm values, configuration files
+            wanted = sel is None or in_selection(sf.path, sel)
             if sf.is_kustomization:
+                if not wanted:
+                    continue
                 for doc in sf.documents:
                     if isinstance(doc.value, dict) and not doc.origin:
                         ctx.current = doc
@@ -228,7 +241,11 @@ class Analysis:
                     continue
                 ctx.current = doc
                 if doc.api_version.startswith("kustomize.config.k8s.io/"):
-                    self.kustomization(sf, doc)
+                    if wanted:
+                        self.kustomization(sf, doc)
+                    continue
+                if not wanted:
+                    self.looked_up(doc, partial)
                     continue
                 self.kept_obj(doc, partial)
                 if is_flux_ks(doc):
@@ -313,14 +330,24 @@ class Analysis:
             return
         from ..substitution import is_disabled
 
-        scopes = self.scopes_of(doc)
-        applications = self.graph.applied(doc)
-        variables = {} if is_disabled(doc.value) else self.variables_of(doc)
-        data = (partial, inline, frozenset(scopes), self.is_applied(doc), tuple(sorted(variables.items())),
-                tuple(sorted({a.name for a in applications})), self.operator_installed(scopes),
-                bool(self.graph.roots))
-        inputs = (doc, self.catalog_epoch()) + tuple(getattr(a, "effective", None) for a in applications)
-        hit = memo.lookup("schema-object", inputs, data)
+        # the objects that apply the document are those of the check before when their
+        # builds were kept (``Walker._apply``): everything ``obj`` reads of them is theirs
+        apps = tuple(self.graph.applied_by_doc.get(id(doc), ()))
+        scopes = {a.scope for a in apps} or {NOT_APPLIED}
+        fast_inputs = (doc, self.catalog_epoch()) + apps
+        fast_data = ("by-objects", partial, inline, self.operator_installed(scopes), bool(self.graph.roots))
+        hit = memo.lookup("schema-object", fast_inputs, fast_data)
+        inputs = data = None
+        if hit is MISSING:  # new objects (a build made again): the same when what obj reads is
+            applications = self.graph.applied(doc)
+            variables = {} if is_disabled(doc.value) else self.variables_of(doc)
+            data = (partial, inline, frozenset(scopes), self.is_applied(doc), tuple(sorted(variables.items())),
+                    tuple(sorted({a.name for a in applications})), self.operator_installed(scopes),
+                    bool(self.graph.roots))
+            inputs = (doc, self.catalog_epoch()) + tuple(getattr(a, "effective", None) for a in applications)
+            hit = memo.lookup("schema-object", inputs, data)
+            if hit is not MISSING:
+                memo.store("schema-object", fast_inputs, fast_data, hit)
         if hit is not MISSING:
             self.stats["documents"] += 1
             for op in hit:
@@ -335,6 +362,19 @@ class Analysis:
         finally:
             self._record = None
         memo.store("schema-object", inputs, data, record)
+        memo.store("schema-object", fast_inputs, fast_data, record)
+
+    def looked_up(self, doc: Document, partial: bool) -> None:
+        """What ``obj`` must know of a document outside the run's selection: whether its
+        kind has a schema (the no-schema finding counts every document without one and
+        lies at the first of them). Nothing of the document itself is judged."""
+        n = self.stats["documents"]
+        self._quiet = True
+        try:
+            self.obj(doc, partial)
+        finally:
+            self._quiet = False
+            self.stats["documents"] = n
 
     def obj(self, doc: Document, partial: bool, *, inline: bool = False) -> None:
         # the modules are bound once per run (an import statement per document costs more
@@ -445,8 +485,10 @@ class Analysis:
                 if self._record is not None:
                     self._record.append(("no-schema", group, kind, doc))
                 self.no_schema.setdefault((group, kind), []).append(doc)
-            if applied and not inline:
+            if applied and not inline and not self._quiet:
                 self.metadata(doc, kind, group, resolve, partial, check_metadata)
+            return
+        if self._quiet:
             return
 
         self.metadata(doc, kind, group, resolve, partial, check_metadata)
