@@ -12,7 +12,10 @@ processes, after one untimed run of every command (ours and the peers'):
 * cold: empty cache directory (the OS file cache may be warm);
 * warm: nothing changed since the last run;
 * one-file: one YAML file changed since the last run;
-* stdin: `--stdin-filename` check of one file, warm;
+* stdin: `--stdin-filename` check of one file, warm, the buffer as on disk (the run cache
+  answers);
+* stdin-edit: the same with an edited buffer (a comment line, different each run), warm:
+  what an editor runs after a change;
 
 with wall time, CPU time (user+sys of the process) and peak RSS (of that process). On the
 seed repository (and with --peers-all, on every repository) the same files go through
@@ -157,6 +160,8 @@ def bench_repo(name: str, repo: Path, runs: int, peers: bool) -> dict:
         measure(lint_cmd(work, cache, "--stdin-filename", str(target), "-"), stdin=buf)
         res["stdin"] = med([measure(lint_cmd(work, cache, "--stdin-filename", str(target), "-"), stdin=buf)
                             for _ in range(runs)])
+        res["stdin_edit"] = med([measure(lint_cmd(work, cache, "--stdin-filename", str(target), "-"),
+                                         stdin=edited_buffer(buf, i)) for i in range(runs)])
     measure([sys.executable, "-c", FLOOR, str(repo)])  # untimed
     res["floor"] = med([measure([sys.executable, "-c", FLOOR, str(repo)]) for _ in range(runs)])
     if peers:
@@ -233,6 +238,12 @@ def _bench(args) -> int:
     return 0
 
 
+def edited_buffer(buf: bytes, i: int) -> bytes:
+    """The buffer with a comment line added under its first line (different for each i)."""
+    first, nl, rest = buf.partition(b"\n")
+    return first + nl + f"# bench edit {i}\n".encode() + rest
+
+
 def _fmt(t):
     return f"{t[0]:6.2f} {t[1]:5.2f} {t[2]:5.0f}"
 
@@ -244,10 +255,11 @@ def _print_row(r: dict) -> None:
     global _HEADER
     if not _HEADER:
         print(f"{'repository':<38} {'files':>6} | {'cold wall cpu MB':>18} | {'warm':>18} | {'one-file':>18} | "
-              f"{'stdin':>18} | {'floor':>7}")
+              f"{'stdin':>18} | {'stdin-edit':>18} | {'floor':>7}")
         _HEADER = True
     print(f"{r['name']:<38} {r['files']:>6} | {_fmt(r['cold']):>18} | {_fmt(r['warm']):>18} | "
-          f"{_fmt(r['one']):>18} | {_fmt(r['stdin']):>18} | {r['floor'][0]:7.2f}", flush=True)
+          f"{_fmt(r['one']):>18} | {_fmt(r['stdin']):>18} | {_fmt(r['stdin_edit']):>18} | {r['floor'][0]:7.2f}",
+          flush=True)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,7 @@ class Graph(RootFinder, Walker, References):
         self._render_problem_keys: set = set()
         self._reached: set[str] = set()
         self._unapplied: set[str] | None = None
+        self._applied_dirs: set[str] | None = None
 
     # ------------------------------------------------------------------ setup
 
@@ -203,11 +204,13 @@ class Graph(RootFinder, Walker, References):
         files)`` per directory tree no root applies (``whole``: nothing under ``dir`` is
         applied), or per directory for stray files beside applied ones."""
         unapplied = self.unapplied_files()
-        applied_dirs = {""}
-        for rel in self.files:
-            if rel not in unapplied:
-                parts = rel.split("/")[:-1]
-                applied_dirs.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        applied_dirs = self._applied_dirs
+        if applied_dirs is None:
+            applied_dirs = self._applied_dirs = {""}
+            for rel in self.files:
+                if rel not in unapplied:
+                    parts = rel.split("/")[:-1]
+                    applied_dirs.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
         groups: dict[str, list[str]] = {}
         for rel in sorted(unapplied if files is None else (set(files) & unapplied)):
             d = rel.rpartition("/")[0]

@@ -42,6 +42,9 @@ class Context:
         #: stage may skip work whose findings can only lie outside them (the schema stage
         #: does: its findings are in the document judged, never pointing elsewhere)
         self.selection: list[str] | None = None
+        self._objects: list[Applied] | None = None
+        self._kind_index: dict[str, list[int]] = {}
+        self._of_kinds: dict[tuple, list[Applied]] = {}
 
     def memo(self, key: MemoKey[T], factory: Callable[[], T]) -> T:
         """The value under ``key``, computed by ``factory`` the first time it is asked for."""
@@ -65,8 +68,18 @@ class Context:
         clusters comes twice; findings are deduplicated by location), then the objects no
         root applies (scope ``(not applied)``: per-object rules judge them too, and the
         findings pipeline caps their findings; rules that need the cluster skip them)."""
-        for a in self.graph.applied_objects(unapplied=True):
-            if kinds is not None and a.doc.kind not in kinds:
-                continue
+        objects = self._objects
+        if objects is None:  # listed once per run (the graph is complete when rules run), indexed by kind
+            objects = self._objects = list(self.graph.applied_objects(unapplied=True))
+            for i, a in enumerate(objects):
+                self._kind_index.setdefault(a.doc.kind, []).append(i)
+        if kinds is not None:
+            seq = self._of_kinds.get(kinds)
+            if seq is None:
+                index = self._kind_index
+                seq = self._of_kinds[kinds] = [objects[i] for i in sorted(
+                    i for k in set(kinds) for i in index.get(k, ()))]
+            objects = seq
+        for a in objects:
             self.current = a.doc
             yield a

@@ -690,8 +690,9 @@ class NotApplied(Rule):
         # files holding only Flux Kustomizations are FLX407's (one defect, one finding)
         files = {sf.path: sf for sf in ctx.linted_files() if sf.path in unapplied and sf.objects
                  and not all(d.kind == "Kustomization" and d.group == "kustomize.toolkit.fluxcd.io" for d in sf.objects)}
-        groups = {d: [files[rel] for rel in members] for d, _whole, members in graph.unapplied_trees(list(files))}
-        whole = {d for d, w, _m in graph.unapplied_trees(list(files)) if w}
+        trees = graph.unapplied_trees(list(files))
+        groups = {d: [files[rel] for rel in members] for d, _whole, members in trees}
+        whole = {d for d, w, _m in trees if w}
         for d, members in sorted(groups.items()):
             members.sort(key=lambda sf: sf.path)
             first = members[0]
