@@ -244,7 +244,8 @@ class Repo:
             prep = prepare([self.root], self.root, None)
             read_contents(prep)
             contents = dict(prep.contents)
-            loaded = load([self.root], self.root, None, prepared=prep, cache=pcache)
+            # the files only: each check builds its own graph (over copies of them)
+            loaded = load([self.root], self.root, None, prepared=prep, cache=pcache, graph=False)
         except Exception as exc:  # a configuration error: a diagnostic on the configuration
             self.load_error = f"{type(exc).__name__}: {exc}" if not str(exc).startswith(".") else str(exc)
             self.server.log(f"gitlint-flux: {self.root}: {exc}")

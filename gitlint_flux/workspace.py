@@ -38,7 +38,7 @@ class Loaded:
     config: Config
     files: dict[str, SourceFile]
     listing: Listing
-    graph: "Graph"
+    graph: "Graph | None"  # None: loaded without it (`load(graph=False)`)
     timings: dict = field(default_factory=dict)
 
 
@@ -77,8 +77,9 @@ def read_contents(prep: Prepared) -> None:
 
 def load(paths: list[str], root_opt: str | None, config_opt: str | None,
          stdin: tuple[str, str] | None = None, prepared: Prepared | None = None,
-         cache: ParseCache | None = None) -> Loaded:
-    """Load the tree and build its graph (``stdin``: (filename, buffer) replacing a file)."""
+         cache: ParseCache | None = None, graph: bool = True) -> Loaded:
+    """Load the tree and build its graph (``stdin``: (filename, buffer) replacing a file;
+    ``graph=False``: the files only, ``Loaded.graph`` None)."""
     if prepared is None:
         prepared = prepare(paths, root_opt, config_opt)
     root, config, listing = prepared.root, prepared.config, prepared.listing
@@ -88,11 +89,13 @@ def load(paths: list[str], root_opt: str | None, config_opt: str | None,
     if stdin is not None:
         inject_stdin(root, files, stdin[0], stdin[1], config)
     t1 = time.perf_counter()
+    if not graph:
+        return Loaded(root, config, files, listing, None, {"parse": t1 - t0})
     from .graph import Graph
 
-    graph = Graph(root, files, located_roots(root, config), config.sources,
+    built = Graph(root, files, located_roots(root, config), config.sources,
                   sourceignores=listing.sourceignores).build()
-    return Loaded(root, config, files, listing, graph, {"parse": t1 - t0, "graph": time.perf_counter() - t1})
+    return Loaded(root, config, files, listing, built, {"parse": t1 - t0, "graph": time.perf_counter() - t1})
 
 
 def build_graph(paths: list[str], root_opt: str | None, config_opt: str | None) -> "Graph":
