@@ -1096,6 +1096,8 @@ def substitute_object(value: Any, variables: Mapping[str, str], *, strict: bool 
     (defined, value not known, such as encrypted data) or, with ``keep_unset``, a variable
     ``variables`` does not hold (it may come from a source outside the repository), is left
     as written, so that later stages see an unresolved ``${...}`` rather than a guess."""
+    if _untouched(value):
+        return value  # no `$` anywhere: nothing to substitute, nothing to fail on
     lookup = _lookup(variables, strict)
     if unknown or keep_unset:
         unknown = frozenset(unknown)
@@ -1106,6 +1108,31 @@ def substitute_object(value: Any, variables: Mapping[str, str], *, strict: bool 
                 raise _Unresolved()
             return plain(name, op, offset, end)
     return _walk(value, lookup, ())
+
+
+def _untouched(node: Any) -> bool:
+    """No string under ``node`` (key or value) holds a `$`: the walk below would return
+    it as it is (a quick pass over the many objects that use no variable)."""
+    if isinstance(node, str):
+        return "$" not in node
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if isinstance(k, str) and "$" in k:
+                return False
+            if isinstance(v, str):
+                if "$" in v:
+                    return False
+            elif isinstance(v, (dict, list)) and not _untouched(v):
+                return False
+        return True
+    if isinstance(node, list):
+        for v in node:
+            if isinstance(v, str):
+                if "$" in v:
+                    return False
+            elif isinstance(v, (dict, list)) and not _untouched(v):
+                return False
+    return True
 
 
 def _walk(node: Any, lookup, path: tuple) -> Any:
@@ -1135,7 +1162,8 @@ def _walk(node: Any, lookup, path: tuple) -> Any:
                     sk, ch = k, False
                 if ch:
                     nk, renamed = sk, True
-            nv = _walk(v, lookup, path + (k,))
+            # a sub-tree without `$` stays as it is
+            nv = v if isinstance(v, (dict, list)) and _untouched(v) else _walk(v, lookup, path + (k,))
             changed = changed or nk is not k or nv is not v
             items.append((k, nk, nv))
         if not changed:
@@ -1154,6 +1182,8 @@ def _walk(node: Any, lookup, path: tuple) -> Any:
     if isinstance(node, list):
         out_l = None
         for i, v in enumerate(node):
+            if isinstance(v, (dict, list)) and _untouched(v):
+                continue
             nv = _walk(v, lookup, path + (i,))
             if nv is not v:
                 if out_l is None:
