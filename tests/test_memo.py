@@ -178,6 +178,15 @@ TREE = {
           size: 3
         """,
     "apps/base/crd.yaml": widget_crd("size: {type: integer}"),
+    # no namespace anywhere: the cluster's default one while the kind is namespaced
+    "clusters/prod/widget.yaml": """\
+        apiVersion: example.com/v1
+        kind: Widget
+        metadata:
+          name: infra-w
+        spec:
+          size: 1
+        """,
     "infra/ns.yaml": """\
         apiVersion: v1
         kind: Namespace
@@ -447,3 +456,75 @@ def test_crds_whose_schema_has_no_canonical_form_are_never_mixed_up(tmp_path):
         gc.collect()
         got = s.compare()
         assert any(f[0] == "FLX202" and f[2] == "apps/w.yaml" for f in got) == (t == "string")
+
+
+# --------------------------------------------------------------------------- kept objects as applied
+
+
+def _graphs(s: Session):
+    """The graph of the session's texts built with its memo (as a check does), and built
+    without one."""
+    from gitlint_flux.graph import Graph
+    from gitlint_flux.workspace import located_roots
+
+    repo = s.repo
+
+    def files():
+        out = {rel: sf.copy() for rel, sf in repo.files.items()}
+        for b in s.buffers.values():
+            out[b.rel] = repo.parsed(b).copy()
+        return out
+
+    repo.memo.next_generation()
+    args = (repo.root, files(), located_roots(repo.root, repo.config), repo.config.sources)
+    kept = Graph(*args, sourceignores=repo.listing.sourceignores, memo=repo.memo).build()
+    args = (repo.root, files(), located_roots(repo.root, repo.config), repo.config.sources)
+    fresh = Graph(*args, sourceignores=repo.listing.sourceignores, memo=None).build()
+    return kept, fresh
+
+
+def _applied(graph) -> list[tuple]:
+    import json
+
+    def plain(v):
+        return json.dumps(v, sort_keys=True, default=str)
+
+    return sorted((a.doc.path, a.doc.index, a.scope, a.namespace, a.name, a.by.path if a.by is not None else "",
+                   plain(a.value), plain(a.built_value), plain(list(a.images)),
+                   plain(a.variables), a.variables_complete) for a in graph.applied_objects(unapplied=True))
+
+
+def test_objects_kept_as_applied_are_those_a_check_without_the_memo_makes(session):
+    """The objects of a build are kept from the check before while the build, the
+    substitution and the cluster are the same; an edit to any of them (a substituteFrom
+    value, the Kustomization's images, a CRD's scope) makes them again."""
+    kept, fresh = _graphs(session)
+    assert _applied(kept) == _applied(fresh)
+    again, _ = _graphs(session)
+    before = {id(a) for a in kept.applied_objects(unapplied=True)}
+    # nothing changed: the very same objects
+    assert [str(a) for a in again.applied_objects(unapplied=True) if id(a) not in before] == []
+    # the root's patches change what `apps` applies while its file stays the same
+    root_patch = ("    name: flux-system\n  patches:\n    - target:\n        kind: Kustomization\n        name: apps\n"
+                  "      patch: |\n        - op: add\n          path: /spec/images\n"
+                  "          value: [{name: nginx, newTag: \"1.28\"}]\n")
+    sync = "clusters/prod/flux-system/gotk-sync.yaml"
+    edits = [
+        ("clusters/prod/vars.yaml", "TEAM: blue", "TEAM: red"),
+        (sync, "    name: flux-system\n", root_patch),
+        (sync, "value: [{name: nginx", "value: [{name: nginx, newName: mirror/nginx"),
+        (sync, "path: /spec/images", "path: /spec/targetNamespace\n          value: other\n        - op: add\n"
+                                     "          path: /spec/images"),
+        ("apps/base/crd.yaml", "scope: Namespaced", "scope: Cluster"),
+    ]
+    for rel, old, new in edits:
+        text = text_of(session, rel)
+        assert old in text, (rel, old)
+        session.edit(rel, text.replace(old, new, 1))
+        kept, fresh = _graphs(session)
+        assert _applied(kept) == _applied(fresh), (rel, new)
+    (widget,) = [x for x in _applied(kept) if x[0] == "clusters/prod/widget.yaml"]
+    assert widget[3] == ""  # cluster-scoped now
+    deploy = [x for x in _applied(kept) if x[0] == "apps/base/deploy.yaml"]
+    assert deploy and all('"team": "red"' in x[6] and "mirror/nginx" in x[8] and x[3] == "other"
+                          for x in deploy), deploy
