@@ -528,3 +528,27 @@ def test_objects_kept_as_applied_are_those_a_check_without_the_memo_makes(sessio
     deploy = [x for x in _applied(kept) if x[0] == "apps/base/deploy.yaml"]
     assert deploy and all('"team": "red"' in x[6] and "mirror/nginx" in x[8] and x[3] == "other"
                           for x in deploy), deploy
+
+
+def test_a_kustomization_applied_twice_in_a_check_gets_objects_of_its_own(tmp_path):
+    """Two parents apply one child Kustomization (each with its targetNamespace): the
+    child's build is applied twice into the cluster, as two sets of objects, with the
+    memo as without it (the second application does not take the first one's objects)."""
+    root = tmp_path / "repo"
+    child = flux_ks("child", "./app", namespace=None).replace(
+        "    name: flux-system\n", "    name: flux-system\n    namespace: flux-system\n")
+    write_tree(root, {
+        "clusters/prod/flux-system/gotk-sync.yaml": gotk_sync("clusters/prod"),
+        "clusters/prod/parent-a.yaml": flux_ks("parent-a", "./shared", extra="  targetNamespace: team-a\n"),
+        "clusters/prod/parent-b.yaml": flux_ks("parent-b", "./shared", extra="  targetNamespace: team-b\n"),
+        "shared/child.yaml": child,
+        "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: default\n",
+    })
+    git_init(root)
+    s = Session(root.resolve())
+    s.compare()
+    for _ in range(2):  # the second time from the memo
+        kept, fresh = _graphs(s)
+        assert _applied(kept) == _applied(fresh)
+        objs = [a for a in kept.applied_objects() if a.doc.path == "app/cm.yaml"]
+        assert len(objs) == 2 and objs[0] is not objs[1]

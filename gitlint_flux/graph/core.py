@@ -67,6 +67,8 @@ class Graph(RootFinder, Walker, References):
         self._reached: set[str] = set()
         self._unapplied: set[str] | None = None
         self._applied_dirs: set[str] | None = None
+        #: ids of the objects this check took from the memo (each is handed out once)
+        self._handed: set[int] = set()
 
     # ------------------------------------------------------------------ setup
 

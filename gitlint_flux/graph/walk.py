@@ -271,6 +271,12 @@ class Walker:
                                  lambda b=b: self._applied([b], tscope, doc, flux_images, subst)[0]) for b in built]
 
             out = list(memo.get("applied", (built, doc, images), data, objects))
+            if any(id(a) in self._handed for a in out):
+                # the same Kustomization applied a second time in this check (two parents):
+                # objects of its own, as a check without the memo makes them
+                out = self._applied(built, tscope, doc, flux_images, subst)
+            else:
+                self._handed.update(map(id, out))
         for a in out:
             self._register(tscope, a)
         # what the ResourceSets among them render is applied by the same Kustomization
