@@ -24,8 +24,15 @@ class RootFinder:
     """The root-finding part of ``Graph`` (a mixin: it works on the graph's state)."""
 
     def _synthetic_doc(self, path: str, line: int, col: int, value: dict) -> Document:
-        ym = _to_ymap(value, line, col)
-        doc = Document(path, 0, ym, line, col, origin="synthetic")
+        def make() -> Document:
+            return Document(path, 0, _to_ymap(value, line, col), line, col, origin="synthetic")
+
+        if self.memo is None:
+            doc = make()
+        else:  # the document of the check before when it says the same (the builds it roots are kept)
+            import json
+
+            doc = self.memo.get("synthetic", (), (path, line, col, json.dumps(value)), make)
         self._synthetic.append(doc)
         return doc
 
