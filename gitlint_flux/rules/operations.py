@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ..model import ERROR, WARNING
@@ -17,7 +18,12 @@ FLUX_KINDS = ("Kustomization", "HelmRelease", "GitRepository", "OCIRepository", 
 
 def seconds(value) -> float | None:
     """A Go duration (``1h30m``, ``10m0s``, ``500ms``) in seconds; None when invalid."""
-    if not isinstance(value, str) or not _DURATION.match(value.strip()):
+    return _seconds(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=4096)  # a repository writes the same few durations everywhere
+def _seconds(value: str) -> float | None:
+    if not _DURATION.match(value.strip()):
         return None
     return sum(float(n) * _UNIT[u] for n, u in _PART.findall(value.strip()))
 
@@ -180,6 +186,13 @@ class IntervalBounds(Rule):
     }
 
     def _bound(self, which: str, kind: str, field: str) -> float | None:
+        key = (which, kind, field)
+        cache = self.__dict__.setdefault("_bounds", {})
+        if key not in cache:
+            cache[key] = self._read_bound(which, kind, field)
+        return cache[key]
+
+    def _read_bound(self, which: str, kind: str, field: str) -> float | None:
         table = self.opts.get(which) or {}
         for k in (kind, "*"):
             entry = table.get(k)
