@@ -296,7 +296,8 @@ def test_a_flux_kustomization_path_edit_moves_what_it_applies(session):
 
 
 @needs_corpus
-@pytest.mark.parametrize("name", ["fluxcd+flux2-multi-tenancy", "budimanjojo+home-cluster", "zhorvath83+home-ops"])
+@pytest.mark.parametrize("name", ["fluxcd+flux2-multi-tenancy", "budimanjojo+home-cluster", "zhorvath83+home-ops",
+                                  "mirceanton+home-ops"])
 def test_corpus_edits_answer_as_a_check_without_the_memo(name):
     """Value edits in kustomizations, Flux Kustomizations, patches and components of real
     repositories: the memo never changes the answer."""
@@ -316,6 +317,22 @@ def test_corpus_edits_answer_as_a_check_without_the_memo(name):
             s.compare()
         s.edit(rel, text)
         s.compare()
+
+
+@needs_corpus
+def test_a_leaf_edit_under_a_flux_instance_root_builds_only_what_reads_the_leaf():
+    """The root a flux-instance chart describes is a synthetic document: it is the one of
+    the check before while it says the same, so the build it roots (every namespace of the
+    repository) is replayed; a leaf edit makes again only the builds that read the leaf."""
+    s = Session(CORPUS / "mirceanton+home-ops")
+    rel = "apps/home-automation/zigbee2mqtt/app/scaled-object.yaml"
+    text = s.repo.files[rel].text
+    s.edit(rel, text)
+    s.compare()
+    s.edit(rel, "# an edit\n" + text)
+    s.compare()  # the memo's counters are those of its own check (the second one runs without it)
+    # every Flux build is found in the memo (the leaf's own one is then made again: it read the leaf)
+    assert "flux-build" not in s.repo.memo.missed, s.repo.memo.missed
 
 
 def _parent(name: str, ns: str) -> str:
