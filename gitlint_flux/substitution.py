@@ -1116,22 +1116,19 @@ def _untouched(node: Any) -> bool:
     if isinstance(node, str):
         return "$" not in node
     if isinstance(node, dict):
-        for k, v in node.items():
-            if isinstance(k, str) and "$" in k:
-                return False
-            if isinstance(v, str):
-                if "$" in v:
-                    return False
-            elif isinstance(v, (dict, list)) and not _untouched(v):
-                return False
+        if any(isinstance(k, str) and "$" in k for k in node):
+            return False
+        items = node.values()
+    elif isinstance(node, list):
+        items = node
+    else:
         return True
-    if isinstance(node, list):
-        for v in node:
-            if isinstance(v, str):
-                if "$" in v:
-                    return False
-            elif isinstance(v, (dict, list)) and not _untouched(v):
+    for v in items:
+        if isinstance(v, str):
+            if "$" in v:
                 return False
+        elif isinstance(v, (dict, list)) and not _untouched(v):
+            return False
     return True
 
 
