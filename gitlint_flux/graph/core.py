@@ -69,6 +69,7 @@ class Graph(RootFinder, Walker, References):
         self._applied_dirs: set[str] | None = None
         #: ids of the objects this check took from the memo (each is handed out once)
         self._handed: set[int] = set()
+        self._kinds_tok: object | None = None  # Walker._kinds_token
 
     # ------------------------------------------------------------------ setup
 

@@ -310,7 +310,7 @@ class Walker:
 
     def _kinds_token(self) -> object:
         """One token per set of cluster-scoped kinds, the same from check to check."""
-        token = getattr(self, "_kinds_tok", None)
+        token = self._kinds_tok
         if token is None:
             token = self._kinds_tok = self.memo.get("cluster-kinds", (), tuple(sorted(self.resolver.cluster_kinds)),
                                                     object)
