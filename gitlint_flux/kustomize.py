@@ -385,8 +385,13 @@ class Resolver:
             self._filesystem()
         hit = self._dir_cache.get(rel_dir)
         if hit is None:
-            real = os.path.realpath(self.abspath(rel_dir)) if rel_dir else self.root
-            hit = real == self.root or real.startswith(self._root_prefix)
+            if not rel_dir:
+                hit = True
+            elif self._dir_contained(rel_dir.rpartition("/")[0]) and not os.path.islink(self.abspath(rel_dir)):
+                hit = True  # inside a contained directory and not a link: it resolves inside too
+            else:  # a link, or under a directory that leaves the root (it may link back)
+                real = os.path.realpath(self.abspath(rel_dir))
+                hit = real == self.root or real.startswith(self._root_prefix)
             self._dir_cache[rel_dir] = hit
         return hit
 

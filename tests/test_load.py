@@ -504,3 +504,25 @@ def test_every_yaml_file_is_linted_or_skipped(repo):
     assert linted | skip == expected
     assert all(s.reason for s in report.skipped)
     assert "app/gotpl.yaml" in linted and "other/gotpl.yaml" in skip
+
+
+def test_kustomize_paths_through_linked_directories(repo, tmp_path):
+    """A kustomization's path under a directory link is judged where the link resolves:
+    one to a directory outside the root is not read (FLX007 at the entry), one to
+    a directory inside it is built, and a path under a link that leaves the root and links
+    back inside (``out/back``) is inside."""
+    outside = tmp_path / "outside"
+    (outside / "sub").mkdir(parents=True)
+    (outside / "sub" / "kustomization.yaml").write_text("resources: []\n")
+    root = repo({
+        "base/kustomization.yaml": "resources:\n  - ../out/sub\n  - ../inner/app\n  - ../out/back/app\n",
+        "real/app/kustomization.yaml": "resources:\n  - cm.yaml\n",
+        "real/app/cm.yaml": cm("app"),
+    })
+    os.symlink(outside, root / "out")
+    os.symlink(root / "real", root / "inner")
+    os.symlink(root / "real", outside / "back")
+    report = lint(root)
+    outside_root = [(f.path, f.line, f.column) for f in report.findings if "leaves the repository" in f.message]
+    assert outside_root == [("base/kustomization.yaml", 2, 5)]
+    assert not [f for f in report.findings if "does not exist" in f.message]
