@@ -173,6 +173,7 @@ class Resolver:
         self._overlay_dirs: set[str] = set()  # built by a Flux Kustomization that adds to them
         self._used_plain: set[str] = set()  # built as they are (a resource, a plain Flux path)
         self._dir_cache: dict[str, bool] = {}
+        self._listed_dirs: set[str] | None = None  # the directories above the listed files
         self._root_prefix = root.rstrip(os.sep) + os.sep
         # dir -> kustomization file of that dir
         self.kfiles: dict[str, SourceFile] = {}
@@ -416,7 +417,7 @@ class Resolver:
                                   hint="Keep every referenced file inside the repository.", resource=resource))
             return None
         self._ref(RefUse(path, field_path, target, role, line, col))
-        if not os.path.exists(self.abspath(target)):
+        if not self._exists(target):
             self._problem(Problem("missing-reference", path, line, col,
                                   f"{what} `{entry}` does not exist (resolved to `{target}`)",
                                   hint="Fix the path or add the missing file.", resource=resource,
@@ -424,6 +425,21 @@ class Resolver:
             return None
         self._role(target, role)
         return target
+
+    def _exists(self, rel: str) -> bool:
+        """``rel`` is there: a listed file or a directory above one (listed a moment ago,
+        no system call), else asked of the file system."""
+        if rel in self.files:
+            return True
+        dirs = self._listed_dirs
+        if dirs is None:
+            dirs = self._listed_dirs = set()
+            for p in self.files:
+                d = p.rpartition("/")[0]
+                while d and d not in dirs:
+                    dirs.add(d)
+                    d = d.rpartition("/")[0]
+        return rel in dirs or os.path.exists(self.abspath(rel))
 
     def transform(self, built: list[Built], namespace: str | None, prefix: str, suffix: str,
                   images: tuple = ()) -> list[Built]:

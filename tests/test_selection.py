@@ -163,3 +163,26 @@ def test_corpus_files_get_what_the_whole_run_reports_for_them(name):
         mine, _ = _run(root, [root / rel])
         assert [k for k in mine if k[2] == rel] == [k for k in full if k[2] == rel], rel
         assert set(mine) <= set(full), rel
+
+
+@needs_corpus
+@pytest.mark.parametrize("name", ["mirceanton+home-ops", "Apocrathia+homelab"])
+def test_has_a_schema_answers_as_the_lookup(name):
+    """``Catalog.has`` (documents outside the selection: no schema compiled) says what
+    ``bool(Catalog.lookup)`` says, for every kind of the repository in every cluster, with
+    and without flux-operator, and for kinds that no source knows."""
+    from gitlint_flux.graph.vocab import NOT_APPLIED
+    from gitlint_flux.schema.catalog import Catalog
+    from conftest import graph_of
+
+    root = os.path.join(CORPUS, name)
+    graph = graph_of(root)
+    gvks = {(d.api_version.rpartition("/")[0], d.api_version.rpartition("/")[2], d.kind)
+            for f in graph.files.values() for d in f.documents if d.is_object}
+    gvks |= {("apps", "v1", "Deploymentt"), ("example.com", "v1", "Widget"), ("helm.toolkit.fluxcd.io", "v1beta9", "HelmRelease")}
+    scopes = [{s} for s in graph.scopes] + [{NOT_APPLIED}]
+    quick, full = Catalog(graph, graph.files), Catalog(graph, graph.files)
+    answers = {(gvk, frozenset(sc), op): (quick.has(*gvk, sc, operator=op), bool(full.lookup(*gvk, sc, operator=op)))
+               for gvk in sorted(gvks) for sc in scopes for op in (False, True)}
+    assert {k: v for k, v in answers.items() if v[0] != v[1]} == {}
+    assert any(v[1] for v in answers.values()) and not all(v[1] for v in answers.values())

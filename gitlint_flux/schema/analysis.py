@@ -461,7 +461,12 @@ class Analysis:
                                  "Use a served apiVersion.")
                         return
 
-        hits = cat.lookup(group, version, kind, scopes, operator=self.operator_installed(scopes))
+        if self._quiet:  # only whether there is a schema (``looked_up``): none is compiled
+            hits = [True] if cat.has(group, version, kind, scopes, operator=self.operator_installed(scopes)) else []
+        else:
+            hits = cat.lookup(group, version, kind, scopes, operator=self.operator_installed(scopes))
+        if self._quiet and hits:
+            return
         if deprecated_msg is not None:
             self.add(DEPRECATED_API, doc, ("apiVersion",), V.AT_VALUE, deprecated_msg[0], deprecated_msg[1])
         elif hits and hits[0].deprecated:

@@ -112,6 +112,13 @@ class RepoCRD:
         v = self.versions.get(version)
         return bool(v and v["served"])
 
+    def has_node(self, version: str) -> bool:
+        """``node(version) is not None``, without compiling it."""
+        if version in self._nodes:
+            return self._nodes[version] is not None
+        v = self.versions.get(version)
+        return bool(v and v["served"] and v["raw"] is not None)
+
     def node(self, version: str) -> Node | None:
         if version in self._nodes:
             return self._nodes[version]
@@ -234,6 +241,12 @@ class Bundled:
     def kinds(self, group: str) -> list[str]:
         return sorted(self.index.get("groups", {}).get(group, {}))
 
+    def has_node(self, group: str, version: str, kind: str) -> bool:
+        """Whether ``node`` has a schema to compile (its file is there), without reading it."""
+        served = self.served(group, kind)
+        return bool(served and version in served
+                    and os.path.isfile(os.path.join(self.root, group, f"{kind.lower()}_{version}.json")))
+
     def node(self, group: str, version: str, kind: str, operator: bool = False) -> Node | None:
         operator = operator and (group, kind) in _OPERATOR_PATCHED
         key = (group, version, kind, operator)
@@ -351,6 +364,15 @@ class CrdCatalog:
         p = self.payload(group, version, kind)
         return str(p.get("commit", "")) if p else ""
 
+    def has_node(self, group: str, version: str, kind: str) -> bool:
+        """Whether ``node`` has a schema (its file is there), without decompressing it."""
+        key = (group, version, kind)
+        if key in self._nodes:
+            return self._nodes[key] is not None
+        served = self.served(group, kind)
+        return bool(served and version in served
+                    and os.path.isfile(os.path.join(self.root, group, f"{kind.lower()}_{version}.json.gz")))
+
     def node(self, group: str, version: str, kind: str) -> Node | None:
         key = (group, version, kind)
         if key in self._nodes:
@@ -457,6 +479,7 @@ class Catalog:
         self._kube: KubeSchemas | None = None
         self._kube_loaded = False
         self._lookups: dict[tuple, list[Hit]] = {}
+        self._has: dict[tuple, bool] = {}
 
     @property
     def kube(self) -> KubeSchemas | None:
@@ -477,6 +500,42 @@ class Catalog:
         if hits is None:
             hits = self._lookups[key] = self._lookup(group, version, kind, scopes, operator)
         return hits
+
+    def has(self, group: str, version: str, kind: str, scopes: set, *, operator: bool = False) -> bool:
+        """``bool(lookup(...))``, without compiling a schema: what a document outside a
+        run's selection needs (whether its kind has a schema). Memoised as ``lookup``."""
+        key = (group, version, kind, frozenset(scopes), operator)
+        hits = self._lookups.get(key)
+        if hits is not None:
+            return bool(hits)
+        found = self._has.get(key)
+        if found is None:
+            found = self._has[key] = self._exists(group, version, kind, scopes, operator)
+        return found
+
+    def _exists(self, group: str, version: str, kind: str, scopes: set, operator: bool) -> bool:
+        for source in self.precedence:
+            if source == "catalog":
+                _same, unapplied, other = self.repo.tiers(group, kind, scopes)
+                if any(c.has_node(version) for tier in (unapplied, other) for c in tier):
+                    return True
+                if self.crd_catalog.has_node(group, version, kind):
+                    return True
+            elif source == "repository":
+                same, _unapplied, _other = self.repo.tiers(group, kind, scopes)
+                if any(c.has_node(version) for c in same):
+                    return True
+            elif source == "bundled":
+                if self.bundled.has_node(group, version, kind):
+                    return True
+            elif source == "kubernetes":
+                if might_be_core(group):
+                    kube = self.kube
+                    if kube is not None and (group, version, kind) in kube.index:
+                        return True
+            elif self._from(source, group, version, kind, scopes, operator):
+                return True
+        return False
 
     def _lookup(self, group: str, version: str, kind: str, scopes: set, operator: bool) -> list[Hit]:
         for source in self.precedence:
