@@ -8,7 +8,12 @@ import sys
 
 from . import __version__
 
-COMMANDS = ("lint", "graph", "roots", "rules", "explain", "cache", "lsp", "version", "help")
+COMMANDS = ("lint", "graph", "roots", "rules", "explain", "cache", "lsp", "daemon", "version", "help")
+
+#: the run `lint` makes (``engine.run``); the daemon puts its own in place while it answers
+RUNNER = None
+#: the root of the last `lint` run of this process (the daemon started after it loads it)
+LAST_ROOT: str | None = None
 FORMAT_NAMES = ("text", "json", "sarif", "codequality", "junit", "github")
 FAIL_LEVELS = ("error", "warning", "info", "never")
 SEVERITY_NAMES = ("info", "warning", "error")
@@ -91,6 +96,10 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     lint.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     lint.add_argument("--cache-dir", metavar="DIR",
                       help="cache directory (default: $XDG_CACHE_HOME/gitlint-flux or ~/.cache/gitlint-flux)")
+    lint.add_argument("--daemon", action="store_true",
+                      help="hand the run to a background process that keeps the repository in memory (started "
+                           "by the first such run; also GITLINT_FLUX_DAEMON=1); same output, a fraction of the time")
+    lint.add_argument("--no-daemon", action="store_true", help="run in this process even with GITLINT_FLUX_DAEMON=1")
     lint.add_argument("--stats", action="store_true",
                       help="print how many files were parsed, taken from the cache and validated (stderr)")
 
@@ -137,6 +146,18 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
                                  description="Run the language server: the editor starts it and speaks the "
                                              "Language Server Protocol over standard input and output "
                                              "(docs/integrations.md).")
+    dm = subs["daemon"] = sub.add_parser(
+        "daemon", help="start, stop or show the background process of `lint --daemon`",
+        description="The background process that `lint --daemon` hands its runs to: it keeps each repository it "
+                    "checked in memory and exits after GITLINT_FLUX_DAEMON_IDLE seconds without a run (600). "
+                    "`start` (with --root: that repository loaded), `stop`, `status`; `serve` runs it in the "
+                    "foreground.")
+    dm.add_argument("action", choices=("start", "stop", "status", "serve"))
+    dm.add_argument("--cache-dir", metavar="DIR",
+                    help="the cache directory whose daemon/ holds its socket (default: as `lint`)")
+    dm.add_argument("--root", metavar="DIR", help="start: a repository to load before the first run")
+    dm.add_argument("--idle", type=float, metavar="SECONDS",
+                    help="exit after this long without a run (default: GITLINT_FLUX_DAEMON_IDLE, else 600)")
     subs["version"] = sub.add_parser("version", help="print the version and the bundled schema versions",
                                      description="Print the version of gitlint-flux and of its bundled schemas "
                                                  "(Kubernetes, Flux, CRD catalog).")
@@ -175,7 +196,21 @@ def main(argv: list[str] | None = None) -> int:
     process itself once the output is flushed: freeing a large run's objects one by one at
     interpreter exit would cost more than the rest of a cached run."""
     if argv is None:
-        code = _main(list(sys.argv[1:]), exits_after=True)
+        argv = list(sys.argv[1:])
+        caller = None
+        code = None
+        if "--daemon" in argv or os.environ.get("GITLINT_FLUX_DAEMON"):
+            from .daemon import Caller, wanted
+
+            if wanted(argv):
+                caller = Caller(argv)
+                code = caller.run()
+        if code is None:
+            code = _main(argv, exits_after=True)
+            if caller is not None and caller.start_after and LAST_ROOT:
+                from .daemon import start
+
+                start(caller.dir, LAST_ROOT)
         try:
             if sys.stdout is not None:
                 sys.stdout.flush()
@@ -248,6 +283,10 @@ def _main(argv: list[str], exits_after: bool = False) -> int:
             from .lsp import main as lsp_main
 
             return lsp_main()
+        if args.command == "daemon":
+            from .daemon import command
+
+            return command(args)
         return _lint(args)
     except BrokenPipeError:
         return 0
@@ -308,6 +347,7 @@ def _check_kubernetes_version(value: str) -> str | None:
 
 
 def _lint(args) -> int:
+    global LAST_ROOT
     from .config import ConfigError, load_config, rule_catalog
     from .engine import Options, Stats, run
     from .findings import Layer, View, choose, fails, select_rules, view
@@ -398,7 +438,8 @@ def _lint(args) -> int:
                    ignore=cli_layer.ignore, min_severity=args.min_severity)
     stats = Stats()
     try:
-        full, internal = run(opts, stats)
+        full, internal = (RUNNER or run)(opts, stats)
+        LAST_ROOT = full.root
         # what the user chose to see: a view of the run (cached or not), from the configuration
         # (read again: it is small) and the command line
         config = stats.config if stats.config is not None else \

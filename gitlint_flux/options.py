@@ -46,7 +46,7 @@ class Stats:
     from_cache: int = 0
     documents: int = 0
     validated: int = 0
-    run_cache: str = "off"  # off, hit, miss
+    run_cache: str = "off"  # off, hit, miss, or "not used (the daemon's run)"
     #: the configuration the run read (for the CLI's view of the report: not read twice)
     config: object = None
     timings: dict = field(default_factory=dict)  # stage -> seconds
