@@ -16,6 +16,8 @@ processes, after one untimed run of every command (ours and the peers'):
   answers);
 * stdin-edit: the same with an edited buffer (a comment line, different each run), warm:
   what an editor runs after a change;
+* --daemon edit: the same edits with `--daemon`, the daemon started beforehand with the
+  repository loaded (CPU: the calling process; memory: the daemon's peak);
 
 with wall time, CPU time (user+sys of the process) and peak RSS (of that process). On the
 seed repository (and with --peers-all, on every repository) the same files go through
@@ -162,6 +164,18 @@ def bench_repo(name: str, repo: Path, runs: int, peers: bool) -> dict:
                             for _ in range(runs)])
         res["stdin_edit"] = med([measure(lint_cmd(work, cache, "--stdin-filename", str(target), "-"),
                                          stdin=edited_buffer(buf, i)) for i in range(runs)])
+        # the same edits handed to the daemon (`lint --daemon`), started beforehand with the
+        # repository loaded; CPU is the calling process's, memory the daemon's peak (VmHWM)
+        daemon_cmd = [sys.executable, "-m", "gitlint_flux", "daemon"]
+        subprocess.run(daemon_cmd + ["start", "--cache-dir", str(cache), "--root", str(work)], env=LINT_ENV,
+                       check=True, capture_output=True)
+        try:
+            measure(lint_cmd(work, cache, "--daemon", "--stdin-filename", str(target), "-"), stdin=buf)
+            daemon = [measure(lint_cmd(work, cache, "--daemon", "--stdin-filename", str(target), "-"),
+                              stdin=edited_buffer(buf, 100 + i)) for i in range(runs)]
+            res["daemon_edit"] = med(daemon)[:2] + (_daemon_peak(cache),)
+        finally:
+            subprocess.run(daemon_cmd + ["stop", "--cache-dir", str(cache)], env=LINT_ENV, capture_output=True)
     measure([sys.executable, "-c", FLOOR, str(repo)])  # untimed
     res["floor"] = med([measure([sys.executable, "-c", FLOOR, str(repo)]) for _ in range(runs)])
     if peers:
@@ -254,6 +268,20 @@ def edit_target(files: list[str]) -> Path:
     return Path(files[0])
 
 
+def _daemon_peak(cache: Path) -> float:
+    """The peak RSS (MB) of the daemon serving ``cache``, from /proc (0 elsewhere)."""
+    out = subprocess.run([sys.executable, "-m", "gitlint_flux", "daemon", "status", "--cache-dir", str(cache)],
+                         env=LINT_ENV, capture_output=True, text=True).stdout
+    try:
+        pid = int(out.split()[1].rstrip(","))
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (IndexError, ValueError, OSError):
+        pass
+    return 0.0
+
+
 def edited_buffer(buf: bytes, i: int) -> bytes:
     """The buffer with a comment line added under its first line (different for each i)."""
     first, nl, rest = buf.partition(b"\n")
@@ -271,10 +299,11 @@ def _print_row(r: dict) -> None:
     global _HEADER
     if not _HEADER:
         print(f"{'repository':<38} {'files':>6} | {'cold wall cpu MB':>18} | {'warm':>18} | {'one-file':>18} | "
-              f"{'stdin':>18} | {'stdin-edit':>18} | {'floor':>7}")
+              f"{'stdin':>18} | {'stdin-edit':>18} | {'--daemon edit':>18} | {'floor':>7}")
         _HEADER = True
     print(f"{r['name']:<38} {r['files']:>6} | {_fmt(r['cold']):>18} | {_fmt(r['warm']):>18} | "
-          f"{_fmt(r['one']):>18} | {_fmt(r['stdin']):>18} | {_fmt(r['stdin_edit']):>18} | {r['floor'][0]:7.2f}",
+          f"{_fmt(r['one']):>18} | {_fmt(r['stdin']):>18} | {_fmt(r['stdin_edit']):>18} | "
+          f"{_fmt(r['daemon_edit']):>18} | {r['floor'][0]:7.2f}",
           flush=True)
 
 

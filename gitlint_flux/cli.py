@@ -10,8 +10,6 @@ from . import __version__
 
 COMMANDS = ("lint", "graph", "roots", "rules", "explain", "cache", "lsp", "daemon", "version", "help")
 
-#: the run `lint` makes (``engine.run``); the daemon puts its own in place while it answers
-RUNNER = None
 #: the root of the last `lint` run of this process (the daemon started after it loads it)
 LAST_ROOT: str | None = None
 FORMAT_NAMES = ("text", "json", "sarif", "codequality", "junit", "github")
@@ -202,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         if "--daemon" in argv or os.environ.get("GITLINT_FLUX_DAEMON"):
             from .daemon import Caller, wanted
 
-            if wanted(argv):
+            if wanted(argv, COMMANDS):
                 caller = Caller(argv)
                 code = caller.run()
         if code is None:
@@ -231,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     return _main(list(argv))
 
 
-def _main(argv: list[str], exits_after: bool = False) -> int:
+def _main(argv: list[str], exits_after: bool = False, runner=None) -> int:
+    """``runner``: in place of ``engine.run`` (the daemon's run over its kept repository)."""
     if not argv:
         argv = ["lint"]
     elif argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
@@ -286,8 +285,8 @@ def _main(argv: list[str], exits_after: bool = False) -> int:
         if args.command == "daemon":
             from .daemon import command
 
-            return command(args)
-        return _lint(args)
+            return command(args, _main, COMMANDS)
+        return _lint(args, runner)
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:
@@ -346,7 +345,7 @@ def _check_kubernetes_version(value: str) -> str | None:
     return None
 
 
-def _lint(args) -> int:
+def _lint(args, runner=None) -> int:
     global LAST_ROOT
     from .config import ConfigError, load_config, rule_catalog
     from .engine import Options, Stats, run
@@ -438,7 +437,7 @@ def _lint(args) -> int:
                    ignore=cli_layer.ignore, min_severity=args.min_severity)
     stats = Stats()
     try:
-        full, internal = (RUNNER or run)(opts, stats)
+        full, internal = (runner or run)(opts, stats)
         LAST_ROOT = full.root
         # what the user chose to see: a view of the run (cached or not), from the configuration
         # (read again: it is small) and the command line

@@ -78,9 +78,11 @@ def _flag_value(argv: list[str], name: str) -> str | None:
 
 
 def daemon_dir(cache_dir: str | None) -> str:
-    from .cache import default_dir
+    if not cache_dir:
+        from .cache import default_dir
 
-    return os.path.join(os.path.abspath(cache_dir or default_dir()), "daemon")
+        cache_dir = default_dir()
+    return os.path.join(os.path.abspath(cache_dir), "daemon")
 
 
 def private_dir(path: str, create: bool) -> bool:
@@ -173,20 +175,18 @@ def _flags(argv: list[str]) -> list[str]:
     return argv[:argv.index("--")] if "--" in argv else argv
 
 
-def handed_over(argv: list[str]) -> bool:
-    """A run the daemon makes: `lint`, without ``--fix`` (which writes files) or
-    ``--no-daemon``."""
-    from .cli import COMMANDS
-
-    if argv and argv[0] in COMMANDS and argv[0] != "lint":
+def handed_over(argv: list[str], commands) -> bool:
+    """A run the daemon makes: `lint` (the command line's ``commands`` name the others),
+    without ``--fix`` (which writes files) or ``--no-daemon``."""
+    if argv and argv[0] in commands and argv[0] != "lint":
         return False
     flags = _flags(argv)
     return "--no-daemon" not in flags and "--fix" not in flags
 
 
-def wanted(argv: list[str]) -> bool:
+def wanted(argv: list[str], commands) -> bool:
     """A `lint` run that asks for the daemon (``--daemon`` or the environment)."""
-    return handed_over(argv) and ("--daemon" in _flags(argv) or os.environ.get(ENV, "").strip().lower()
+    return handed_over(argv, commands) and ("--daemon" in _flags(argv) or os.environ.get(ENV, "").strip().lower()
                                   not in ("", "0", "false", "no", "off"))
 
 
@@ -394,8 +394,13 @@ def _file_cache(prep, cache_dir: str | None):
 
 
 class Daemon:
-    def __init__(self, cache_dir: str | None):
+    """``entry``: the command line's own entry point (``cli._main``), called with each
+    request's arguments and ``runner=`` this daemon's ``run``; ``commands``: its command
+    names."""
+
+    def __init__(self, cache_dir: str | None, entry, commands):
         self.cache_dir = cache_dir
+        self.entry, self.commands = entry, commands
         self.repos: dict[str, Repo] = {}  # root -> kept repository, least recently used first
         self.stop = False
         self.requests = 0
@@ -480,14 +485,12 @@ class Daemon:
         if _fresh_stamp() != self.stamp:
             self.stop = True  # the installed code changed: the next run starts a daemon of it
             return {"fallback": "restart"}
-        if not handed_over(argv):
+        if not handed_over(argv, self.commands):
             return {"fallback": "not a run the daemon makes"}
         self.requests += 1
         return self._run(argv, cwd, env, tty, data)
 
     def _run(self, argv, cwd, env, tty, data) -> dict:
-        from . import cli
-
         saved_env = dict(os.environ)
         saved = sys.stdin, sys.stdout, sys.stderr
         journal: list = []
@@ -502,15 +505,13 @@ class Daemon:
             raw = (data or "").encode("utf-8", "surrogateescape")
             sys.stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
             sys.stdout, sys.stderr = out, err
-            cli.RUNNER = self.run
             try:
-                code = cli._main(list(argv))
+                code = self.entry(list(argv), runner=self.run)
             except SystemExit as exc:  # a usage error: argparse exits
                 code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
         except Exception as exc:  # the caller runs it itself: its own output, its own error
             return {"fallback": f"{type(exc).__name__}: {exc}"}
         finally:
-            cli.RUNNER = None
             sys.stdin, sys.stdout, sys.stderr = saved
             os.environ.clear()
             os.environ.update(saved_env)
@@ -536,7 +537,7 @@ def _peer_uid(conn: socket.socket) -> int | None:
     return uid
 
 
-def serve(cache_dir: str | None, idle: float | None = None, warm: str | None = None) -> int:
+def serve(entry, commands, cache_dir: str | None, idle: float | None = None, warm: str | None = None) -> int:
     """The daemon's loop (``gitlint-flux daemon serve``): 0 when it ends on its own or
     another daemon already serves the directory, 2 when it cannot."""
     import fcntl
@@ -574,7 +575,7 @@ def serve(cache_dir: str | None, idle: float | None = None, warm: str | None = N
         os.umask(old)
     srv.listen(16)
     ino = os.stat(path).st_ino
-    daemon = Daemon(cache_dir)
+    daemon = Daemon(cache_dir, entry, commands)
     os.chdir("/")
     if warm:
         _warm(daemon, warm)
@@ -651,11 +652,11 @@ def _still_ours(path: str, ino: int) -> bool:
 # --------------------------------------------------------------------------- the command
 
 
-def command(args) -> int:
-    """``gitlint-flux daemon start|stop|status|serve``."""
+def command(args, entry, commands) -> int:
+    """``gitlint-flux daemon start|stop|status|serve`` (``entry``, ``commands``: as ``Daemon``)."""
     d = daemon_dir(args.cache_dir)
     if args.action == "serve":
-        return serve(args.cache_dir, args.idle, args.root and os.path.realpath(args.root))
+        return serve(entry, commands, args.cache_dir, args.idle, args.root and os.path.realpath(args.root))
     if args.action == "start":
         if ask(d, {"status": True}) is not None:
             print(f"gitlint-flux: a daemon already serves {d}", file=sys.stderr)

@@ -18,6 +18,8 @@ import pytest
 from conftest import CORPUS, flux_ks, git_init, gotk_sync, needs_corpus
 
 from gitlint_flux import daemon
+from gitlint_flux.cli import COMMANDS
+from gitlint_flux.cli import _main as cli_main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -281,7 +283,7 @@ def test_a_second_daemon_leaves_the_first(tree, cache_dir):
 
 def test_new_code_restarts_it(tree):
     """The installed code changed under a running daemon: it answers nothing and stops."""
-    d = daemon.Daemon(None)
+    d = daemon.Daemon(None, cli_main, COMMANDS)
     d.stamp = "an older code stamp"
     answer = d.handle({"protocol": daemon.PROTOCOL, "argv": ["lint", str(tree)], "cwd": str(tree), "env": {},
                        "tty": [False, False], "stdin": None})
@@ -289,7 +291,7 @@ def test_new_code_restarts_it(tree):
 
 
 def test_a_crash_in_the_daemon_is_the_callers_run(tree, monkeypatch):
-    d = daemon.Daemon(None)
+    d = daemon.Daemon(None, cli_main, COMMANDS)
 
     def boom(opts, stats):
         raise RuntimeError("a bug")
@@ -300,18 +302,16 @@ def test_a_crash_in_the_daemon_is_the_callers_run(tree, monkeypatch):
                        "env": dict(os.environ), "tty": [False, False], "stdin": None})
     assert answer["fallback"].startswith("RuntimeError")
     os.chdir(cwd)
-    from gitlint_flux import cli as cli_mod
-
-    assert cli_mod.RUNNER is None and sys.stdout is out  # put back as they were
+    assert sys.stdout is out  # put back as it was
 
 
 def test_which_runs_are_handed_over():
-    assert daemon.wanted(["lint", "--daemon", "."])
-    assert daemon.wanted(["--daemon", "."])
-    assert not daemon.wanted(["graph", "--daemon"])
-    assert not daemon.wanted(["lint", "--daemon", "--fix"])
-    assert not daemon.wanted(["lint", "--daemon", "--no-daemon"])
-    assert not daemon.wanted(["lint", "--", "--daemon"])
+    assert daemon.wanted(["lint", "--daemon", "."], COMMANDS)
+    assert daemon.wanted(["--daemon", "."], COMMANDS)
+    assert not daemon.wanted(["graph", "--daemon"], COMMANDS)
+    assert not daemon.wanted(["lint", "--daemon", "--fix"], COMMANDS)
+    assert not daemon.wanted(["lint", "--daemon", "--no-daemon"], COMMANDS)
+    assert not daemon.wanted(["lint", "--", "--daemon"], COMMANDS)
 
 
 def test_a_change_within_one_timestamp_tick_is_seen(tree, monkeypatch):
@@ -319,7 +319,7 @@ def test_a_change_within_one_timestamp_tick_is_seen(tree, monkeypatch):
     read moments after its last change has its content compared at every run."""
     from gitlint_flux.options import Options, Stats
 
-    d = daemon.Daemon(None)
+    d = daemon.Daemon(None, cli_main, COMMANDS)
 
     def names():
         report, _ = d.run(Options(paths=[str(tree)], root=str(tree)), Stats())
