@@ -229,8 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     return _main(list(argv))
 
 
-def _main(argv: list[str], exits_after: bool = False, runner=None) -> int:
-    """``runner``: in place of ``engine.run`` (the daemon's run over its kept repository)."""
+def _main(argv: list[str], exits_after: bool = False, runner=None, vet=None) -> int:
+    """``runner``: in place of ``engine.run`` (the daemon's run over its kept repository);
+    ``vet``: called with the parsed arguments before anything runs (it may raise)."""
     if not argv:
         argv = ["lint"]
     elif argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
@@ -251,6 +252,8 @@ def _main(argv: list[str], exits_after: bool = False, runner=None) -> int:
     if extra:  # an unknown option of a command: that command's usage
         (subs.get(args.command) or parser).error(f"unrecognized arguments: {' '.join(extra)}")
     args.exits_after = exits_after
+    if vet is not None:
+        vet(args)
     try:
         if fixcli.handles(args):
             return fixcli.main(args, lint=_lint)

@@ -57,8 +57,16 @@ LOCK = "lock"
 MAX_SOCKET_PATH = 107
 
 
+#: this installation: a caller is answered only by a daemon of the same package directory
+PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
 class DaemonError(Exception):
     pass
+
+
+class _HandBack(Exception):
+    """A run the daemon does not make, found once its arguments are parsed."""
 
 
 # --------------------------------------------------------------------------- locations
@@ -133,8 +141,8 @@ def receive(sock: socket.socket):
         raise DaemonError(f"a message of {n} bytes")
     try:
         return json.loads(_exactly(sock, n).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise DaemonError(f"not JSON: {exc}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise DaemonError(f"not JSON: {type(exc).__name__}") from None
 
 
 def connect(d: str, timeout: float = CONNECT_TIMEOUT_S) -> socket.socket | None:
@@ -147,7 +155,11 @@ def connect(d: str, timeout: float = CONNECT_TIMEOUT_S) -> socket.socket | None:
     s.settimeout(timeout)
     try:
         s.connect(path)
+        uid = _peer_uid(s)
     except OSError:
+        s.close()
+        return None
+    if uid is not None and uid != os.getuid():  # not our daemon: never sent a buffer
         s.close()
         return None
     return s
@@ -202,7 +214,9 @@ class Caller:
     def run(self) -> int | None:
         """The exit code of the daemon's run (its output written), or None."""
         data = None
-        if any(a == "--stdin-filename" or a.startswith("--stdin-filename=") for a in _flags(self.argv)):
+        # argparse takes any unambiguous prefix of an option
+        if any(len(a.split("=", 1)[0]) > 4 and "--stdin-filename".startswith(a.split("=", 1)[0])
+               for a in _flags(self.argv)):
             data = sys.stdin.buffer.read()
             # the run in this process reads the same bytes
             sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
@@ -212,8 +226,10 @@ class Caller:
             return None
         try:
             s.settimeout(ANSWER_TIMEOUT_S)
-            send(s, {"protocol": PROTOCOL, "argv": self.argv, "cwd": os.getcwd(), "env": dict(os.environ),
-                     "tty": [_isatty(sys.stdout), _isatty(sys.stderr)],
+            mask = os.umask(0o022)
+            os.umask(mask)
+            send(s, {"protocol": PROTOCOL, "package": PACKAGE, "argv": self.argv, "cwd": os.getcwd(),
+                     "env": dict(os.environ), "umask": mask, "tty": [_isatty(sys.stdout), _isatty(sys.stderr)],
                      "stdin": None if data is None else data.decode("utf-8", "surrogateescape")})
             answer = receive(s)
         except (OSError, DaemonError, struct.error):
@@ -228,8 +244,12 @@ class Caller:
             return None
         for fd, text in output:
             stream = sys.stdout if fd == 1 else sys.stderr
-            stream.write(text)
-            stream.flush()  # before the other stream's next chunk
+            try:
+                stream.write(text)
+                stream.flush()  # before the other stream's next chunk
+            except OSError as exc:  # as the command says it (a closed pipe, a full disk)
+                print(f"gitlint-flux: cannot write the output: {exc.strerror}", file=sys.stderr)
+                return 2
         return answer["exit"]
 
 
@@ -329,7 +349,8 @@ class Repo:
 
     def refresh(self, prep) -> int:
         """Take again the files that changed on disk since they were read; how many."""
-        from .load import Listing, ParseCache, load_tree
+        from .load import Listing, ParseCache, load_tree, read_bytes
+        from .model import SourceFile
 
         changed = []
         now = time.time()
@@ -347,16 +368,24 @@ class Repo:
         charts = [(rel, ap) for rel, ap in self.listing.files if rel == "Chart.yaml" or rel.endswith("/Chart.yaml")]
         names = {rel for rel, _, _ in changed}
         pcache = ParseCache(previous={**self.pcache.previous, **self.pcache.fresh})
+        config = self.config
+        contents = {}
+        for rel, abspath, _ in changed:  # read as a run reads them (the loader reports a failure)
+            if not config.excluded(rel):
+                data = read_bytes(SourceFile(rel, abspath), config.max_file_size)
+                if data is not None:
+                    contents[rel] = data
         # the files alone, with the listing's charts (which files a chart holds is by path)
-        files, _ = load_tree(self.root, self.in_git, self.config.max_file_size, exclude=self.config.excluded,
+        files, _ = load_tree(self.root, self.in_git, config.max_file_size, exclude=config.excluded,
                              cache=pcache, listing=Listing(files=[(r, a) for r, a, _ in changed]
-                                                           + [c for c in charts if c[0] not in names]))
+                                                           + [c for c in charts if c[0] not in names]),
+                             contents=contents)
         read_at = time.time()
         for rel, abspath, sig in changed:
             self.files[rel] = files[rel]
             self.sigs[rel] = sig
             if sig is not None and read_at - sig[0] / 1e9 < RACY_S:
-                self.racy[rel] = _read(abspath)
+                self.racy[rel] = contents.get(rel)  # the very bytes parsed
             else:
                 self.racy.pop(rel, None)
         self.pcache = pcache
@@ -417,6 +446,9 @@ class Daemon:
         from .graph import Graph
         from .workspace import Loaded, apply_options, inject_stdin, located_roots, prepare
 
+        from .schema.validate import forget_slow_patterns
+
+        forget_slow_patterns()
         paths = opts.paths or ["."]
         stdin = None
         if opts.stdin_filename is not None:
@@ -472,26 +504,36 @@ class Daemon:
         if req.get("status") is True:
             return {"pid": os.getpid(), "since": self.started, "requests": self.requests,
                     "repositories": list(self.repos)}
-        argv, cwd, env, tty, data = (req.get(k) for k in ("argv", "cwd", "env", "tty", "stdin"))
+        argv, cwd, env, tty, data, mask = (req.get(k) for k in ("argv", "cwd", "env", "tty", "stdin", "umask"))
         if not (isinstance(argv, list) and all(isinstance(a, str) for a in argv) and isinstance(cwd, str)
+                and isinstance(mask, int) and not isinstance(mask, bool) and 0 <= mask <= 0o777
                 and isinstance(env, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())
                 and isinstance(tty, list) and len(tty) == 2 and all(isinstance(x, bool) for x in tty)
                 and (data is None or isinstance(data, str))):
             return {"error": "a malformed request"}
-        from .cache import code_stamp
-
+        if req.get("package") != PACKAGE:  # another installation shares the cache directory
+            return {"fallback": "a daemon of another installation"}
         if self.stamp is None:
-            self.stamp = code_stamp()
+            self.stamp = _fresh_stamp()
         if _fresh_stamp() != self.stamp:
             self.stop = True  # the installed code changed: the next run starts a daemon of it
             return {"fallback": "restart"}
         if not handed_over(argv, self.commands):
             return {"fallback": "not a run the daemon makes"}
         self.requests += 1
-        return self._run(argv, cwd, env, tty, data)
+        return self._run(argv, cwd, env, tty, data, mask)
 
-    def _run(self, argv, cwd, env, tty, data) -> dict:
+    def _vet(self, args, data) -> None:
+        """After the command line parsed the arguments: hand back what the daemon does
+        not make (a fix, however its flags were abbreviated; a buffer it was not sent)."""
+        if getattr(args, "fix", False) or getattr(args, "diff", False) or getattr(args, "command", "lint") != "lint":
+            raise _HandBack("a fix")
+        if getattr(args, "stdin_filename", None) and data is None:
+            raise _HandBack("the buffer was not sent")
+
+    def _run(self, argv, cwd, env, tty, data, mask) -> dict:
         saved_env = dict(os.environ)
+        saved_mask = os.umask(mask)
         saved = sys.stdin, sys.stdout, sys.stderr
         journal: list = []
         out, err = _Out(1, tty[0], journal), _Out(2, tty[1], journal)
@@ -506,12 +548,15 @@ class Daemon:
             sys.stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
             sys.stdout, sys.stderr = out, err
             try:
-                code = self.entry(list(argv), runner=self.run)
+                code = self.entry(list(argv), runner=self.run, vet=lambda args: self._vet(args, data))
             except SystemExit as exc:  # a usage error: argparse exits
                 code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+        except _HandBack as exc:
+            return {"fallback": str(exc)}
         except Exception as exc:  # the caller runs it itself: its own output, its own error
             return {"fallback": f"{type(exc).__name__}: {exc}"}
         finally:
+            os.umask(saved_mask)
             sys.stdin, sys.stdout, sys.stderr = saved
             os.environ.clear()
             os.environ.update(saved_env)
@@ -576,6 +621,7 @@ def serve(entry, commands, cache_dir: str | None, idle: float | None = None, war
     srv.listen(16)
     ino = os.stat(path).st_ino
     daemon = Daemon(cache_dir, entry, commands)
+    daemon.stamp = _fresh_stamp()  # the code it runs, before anything can change it
     os.chdir("/")
     if warm:
         _warm(daemon, warm)
@@ -598,8 +644,11 @@ def serve(entry, commands, cache_dir: str | None, idle: float | None = None, war
                     break
                 continue
             last = time.monotonic()
-            with conn:
-                _serve_one(daemon, conn)
+            try:
+                with conn:
+                    _serve_one(daemon, conn)
+            except Exception:  # pragma: no cover - _serve_one answers every error itself
+                pass
             gc_due = True
     finally:
         if _still_ours(path, ino):
@@ -619,7 +668,7 @@ def _serve_one(daemon: Daemon, conn: socket.socket) -> None:
             return  # another user: not answered
         conn.settimeout(10.0)
         req = receive(conn)
-    except (OSError, DaemonError, struct.error):
+    except Exception:  # a request that cannot be read: no answer, the next one is served
         return
     try:
         answer = daemon.handle(req)

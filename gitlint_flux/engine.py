@@ -80,7 +80,7 @@ def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
     report, internal = check(loaded, opts, paths, stats)
     stats.documents = report.documents
     if store is not None:
-        store.store(report, internal)
+        store.store(report, internal, loaded.graph.data_reads())
     return report, internal
 
 

@@ -21,6 +21,12 @@ from dataclasses import dataclass, field
 from .ignore import Matcher
 from .load import KUSTOMIZATION_NAMES
 from .memo import MISSING, Memo
+
+#: a build's dependency on the content of a data file (``DATA_DEP + rel``), beside the
+#: manifests it reads
+DATA_DEP = "\0data:"
+#: how much of a data file is read (a generator's `envs:` file)
+DATA_MAX = 1024 * 1024
 from .model import Document, Problem, Related, SourceFile, YMap, resource_of
 from .patches import (
     Obj, PatchError, apply_body, copy_shallow, field_get, parse_patch, replace_in, smp_matches, split_api_version,
@@ -155,6 +161,9 @@ class Resolver:
         self._max_depth = 0
         self._owners: dict[tuple, list] = {}
         self._sigs: dict[str, tuple | None] = {}
+        #: what was read of each file that is not a manifest (a generator's `envs:`), once
+        #: per check: the run cache keeps the run only while they hold the same bytes
+        self.data_reads: dict[str, bytes | None] = {}
         self._fs: dict | None = None
         self._open: list[list[bool]] = []  # the builds being recorded: whether they met a cycle
         self.files = files
@@ -240,6 +249,8 @@ class Resolver:
         return hit
 
     def _read_sig(self, rel: str) -> tuple | None:
+        if rel.startswith(DATA_DEP):
+            return (rel, self.read_data(rel[len(DATA_DEP):]), None, ())
         sf = self.kfiles.get(rel[:-1] if rel.endswith("/") else rel) if rel == "" or rel.endswith("/") \
             else self.files.get(rel)
         if sf is None:
@@ -250,8 +261,26 @@ class Resolver:
     def _same(a: tuple | None, b: tuple | None) -> bool:
         if a is None or b is None:
             return a is b
+        if a[0].startswith(DATA_DEP):  # a data file: read again at each check, same bytes
+            return a == b
         return a[0] == b[0] and a[1] is b[1] and a[2] == b[2] and len(a[3]) == len(b[3]) \
             and all(x is y for x, y in zip(a[3], b[3]))
+
+    def read_data(self, rel: str) -> bytes | None:
+        """The bytes of a file kustomize reads as data (up to ``DATA_MAX``), once per check;
+        None when it is not a regular file or cannot be read."""
+        hit = self.data_reads.get(rel, MISSING)
+        if hit is MISSING:
+            hit = None
+            path = self.abspath(rel)
+            if os.path.isfile(path):
+                try:
+                    with open(path, "rb") as fh:
+                        hit = fh.read(DATA_MAX)
+                except OSError:
+                    pass
+            self.data_reads[rel] = hit
+        return hit
 
     def _signature(self) -> object:
         """What every build depends on beyond the files it reads: the listed files, the
@@ -823,14 +852,13 @@ class Resolver:
             if not isinstance(e, str) or is_remote(e) or e.strip().startswith("/"):
                 continue
             rel = _norm(d, e.strip())
-            if not self.contained(rel) or not os.path.isfile(self.abspath(rel)):
+            if not self.contained(rel):
                 continue  # never read outside the root (check_path reports it)
-            try:
-                with open(self.abspath(rel), encoding="utf-8", errors="replace") as fh:
-                    text = fh.read(1024 * 1024)
-            except OSError:
+            self._dep(DATA_DEP + rel)
+            data_bytes = self.read_data(rel)
+            if data_bytes is None:
                 continue
-            for line in text.splitlines():
+            for line in data_bytes.decode("utf-8", "replace").splitlines():
                 line = line.strip()
                 if line and not line.startswith("#") and "=" in line:
                     k, _, v = line.partition("=")

@@ -190,8 +190,13 @@ class RunStore:
             self.stats.timings["cache write (files)"] = time.perf_counter() - t
         self.racy_digests = {rel: content_digest(self.prep, rel) for rel in self.racy}
 
-    def store(self, report, internal: bool) -> None:
+    def store(self, report, internal: bool, data_reads: dict[str, bytes | None] | None = None) -> None:
+        """``data_reads``: the files the run read as data, not parsed (a generator's `envs:`),
+        with what it read: the stored run holds only while they hold the same (checked as
+        the racy files are)."""
         t = time.perf_counter()
+        for rel, data in (data_reads or {}).items():
+            self.racy_digests[rel] = digest(data) if data is not None else None
         if self.files_pending and self.pcache is not None:
             for kind, key, value, fast in file_cache_entries(self.files_key, self.pcache.fresh, fast=True):
                 self.cache.put(kind, key, value, fast=fast)

@@ -85,6 +85,38 @@ def test_non_yaml_reference_target_invalidates_the_run(tree, tmp_path):
     assert "run cache miss" in line and out["findings"] == []
 
 
+ENV_TREE = {
+    "clusters/prod/flux-system/gotk-sync.yaml": gotk_sync("clusters/prod"),
+    "clusters/prod/kustomization.yaml": "resources:\n  - flux-system/gotk-sync.yaml\n  - apps.yaml\n"
+                                        "configMapGenerator:\n  - name: vars\n    namespace: flux-system\n"
+                                        "    envs:\n      - vars.env\ngeneratorOptions:\n"
+                                        "  disableNameSuffixHash: true\n",
+    "clusters/prod/vars.env": "FOO=x\n",
+    "clusters/prod/apps.yaml": flux_ks("apps", "./apps", extra="  postBuild:\n    substituteFrom:\n"
+                                                               "      - kind: ConfigMap\n        name: vars\n"),
+    "apps/kustomization.yaml": "resources:\n  - cm.yaml\n",
+    "apps/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: default\n"
+                    "data:\n  value: ${FOO}\n",
+}
+
+
+def test_a_generators_env_file_is_part_of_the_run(repo, tmp_path):
+    """kustomize reads a generator's `envs:` file as data (not a manifest): the stored run
+    holds only while it holds the same bytes, whatever its stat says."""
+    root = repo(ENV_TREE)
+    cache = tmp_path / "cache"
+    _, line, out = lint_stats(root, cache)
+    assert out["findings"] == []
+    env = root / "clusters/prod/vars.env"
+    st = env.stat()
+    env.write_text("BAR=x\n")  # the same size; FOO is no longer defined
+    os.utime(env, ns=(st.st_atime_ns, st.st_mtime_ns))
+    _, line, out = lint_stats(root, cache)
+    assert "run cache miss" in line and [f["rule"] for f in out["findings"]] == ["FLX701"]
+    _, line, again = lint_stats(root, cache)
+    assert "run cache hit" in line and again == out
+
+
 def test_corrupt_and_foreign_entries_are_ignored(tree, tmp_path):
     cache = tmp_path / "cache"
     lint_stats(tree, cache)

@@ -236,8 +236,15 @@ def test_bad_requests_leave_it_serving(tree, cache_dir):
     # a directory that does not exist: the caller runs it itself
     answer = json.loads(_raw(path, _framed({"protocol": daemon.PROTOCOL, "argv": ["lint", str(tree)],
                                             "cwd": "/nonexistent/dir", "env": {}, "tty": [False, False],
-                                            "stdin": None}))[4:])
+                                            "stdin": None, "umask": 0o22, "package": daemon.PACKAGE}))[4:])
     assert "fallback" in answer
+    # another installation's caller is not answered by this one
+    answer = json.loads(_raw(path, _framed({"protocol": daemon.PROTOCOL, "argv": ["lint", str(tree)],
+                                            "cwd": str(tree), "env": {}, "tty": [False, False], "stdin": None,
+                                            "umask": 0o22, "package": "/elsewhere/gitlint_flux"}))[4:])
+    assert answer == {"fallback": "a daemon of another installation"}
+    # nesting deeper than the decoder's recursion limit
+    assert _raw(path, _framed(None)[:0] + struct.pack(">I", 200_000) + b"[" * 200_000) == b""
     assert status(cache_dir) is not None
     same([str(tree)], cache_dir)
 
@@ -286,7 +293,7 @@ def test_new_code_restarts_it(tree):
     d = daemon.Daemon(None, cli_main, COMMANDS)
     d.stamp = "an older code stamp"
     answer = d.handle({"protocol": daemon.PROTOCOL, "argv": ["lint", str(tree)], "cwd": str(tree), "env": {},
-                       "tty": [False, False], "stdin": None})
+                       "tty": [False, False], "stdin": None, "umask": 0o22, "package": daemon.PACKAGE})
     assert answer == {"fallback": "restart"} and d.stop
 
 
@@ -299,7 +306,8 @@ def test_a_crash_in_the_daemon_is_the_callers_run(tree, monkeypatch):
     monkeypatch.setattr(d, "run", boom)
     cwd, out = os.getcwd(), sys.stdout
     answer = d.handle({"protocol": daemon.PROTOCOL, "argv": ["lint", str(tree)], "cwd": str(tree),
-                       "env": dict(os.environ), "tty": [False, False], "stdin": None})
+                       "env": dict(os.environ), "tty": [False, False], "stdin": None, "umask": 0o22,
+                       "package": daemon.PACKAGE})
     assert answer["fallback"].startswith("RuntimeError")
     os.chdir(cwd)
     assert sys.stdout is out  # put back as it was
@@ -358,3 +366,50 @@ def test_corpus_runs_answer_as_the_command(name, tmp_path, cache_dir):
     p = picks[0]
     p.write_text(p.read_text(encoding="utf-8") + "\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: X\n")
     same([str(work), "--format", "json"], cache_dir)
+
+
+def test_a_generators_env_file_is_read_again(repo, cache_dir):
+    """A file kustomize reads as data (a generator's `envs:`) is no manifest the daemon
+    keeps: what a build read of it is compared at every run, so an edit is seen."""
+    from test_cache import ENV_TREE
+
+    root = git_init(repo(ENV_TREE))
+    started(cache_dir, root)
+    assert json.loads(same([str(root), "--format", "json"], cache_dir).stdout)["findings"] == []
+    env = root / "clusters/prod/vars.env"
+    st = env.stat()
+    env.write_text("BAR=x\n")
+    os.utime(env, ns=(st.st_atime_ns, st.st_mtime_ns))
+    p = same([str(root), "--format", "json"], cache_dir)
+    assert [f["rule"] for f in json.loads(p.stdout)["findings"]] == ["FLX701"]
+
+
+def test_abbreviations_umask_and_a_full_output(tree, cache_dir, tmp_path):
+    """argparse takes any unambiguous prefix of an option: the buffer of `--stdin-file` is
+    sent, a `--dif` is handed back; files are written with the caller's umask; an output
+    that cannot be written is said as the command says it."""
+    started(cache_dir, tree)
+    web = str(tree / "apps" / "web.yaml")
+    edited = HELMRELEASE.replace("  interval: 30m\n", "  interval: 5x\n")
+    p = same(["--stdin-file", web, "-"], cache_dir, stdin=edited)
+    assert p.returncode == 1 and "FLX204" in p.stdout
+    n = status(cache_dir)["requests"]
+    by_daemon = cli("lint", "--daemon", "--cache-dir", cache_dir, "--dif", str(tree))
+    assert status(cache_dir)["requests"] == n + 1  # asked, and handed back: the caller ran it
+    alone = cli("lint", "--no-cache", "--dif", str(tree))
+    assert (by_daemon.returncode, by_daemon.stdout) == (alone.returncode, alone.stdout)
+    out = tmp_path / "report.json"
+    e = {k: v for k, v in os.environ.items() if k != daemon.ENV}
+    e["PYTHONPATH"] = str(ROOT)
+    r = subprocess.run([sys.executable, "-m", "gitlint_flux", "lint", "--daemon", "--cache-dir", cache_dir,
+                        "--format", "json", "-o", str(out), str(tree)], env=e, capture_output=True,
+                       preexec_fn=lambda: os.umask(0o077), timeout=60)
+    assert r.returncode == 1 and status(cache_dir)["requests"] == n + 2
+    assert out.stat().st_mode & 0o777 == 0o600 and json.loads(out.read_text())["findings"]
+    results = []
+    for extra in (["--daemon", "--cache-dir", cache_dir], ["--no-cache"]):
+        with open("/dev/full", "w") as full:
+            r = subprocess.run([sys.executable, "-m", "gitlint_flux", "lint", *extra, str(tree)], env=e,
+                               stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+        results.append((r.returncode, r.stderr))
+    assert results[0] == results[1] and results[0][0] == 2 and "cannot write the output" in results[0][1]

@@ -223,6 +223,11 @@ class Graph(RootFinder, Walker, References):
             groups.setdefault(d, []).append(rel)
         return [(d, d not in applied_dirs, members) for d, members in sorted(groups.items())]
 
+    def data_reads(self) -> dict[str, bytes | None]:
+        """The files read as data, not as manifests (a generator's `envs:`), with the bytes
+        read (None: not a regular file)."""
+        return self.resolver.data_reads
+
     def roles_of(self, path: str) -> set[str]:
         """How kustomize uses a file: ``resource``, ``patch``, ``component``, ``generator``, ..."""
         return self.resolver.roles.get(path, set())

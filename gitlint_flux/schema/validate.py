@@ -395,6 +395,12 @@ _ARMED: int | None = None  # the thread (the main one) whose pass installed the 
 _RISKY_SEEN: dict[tuple[str, str], bool] = {}
 
 
+def forget_slow_patterns() -> None:
+    """Try again the patterns that ran out of time: a process that makes many runs (the
+    daemon) gives each run the budget a fresh process would."""
+    _SLOW_PATTERNS.clear()
+
+
 def _expire(_sig, _frame):
     raise _Timeout()
 
