@@ -208,7 +208,10 @@ def main(argv: list[str] | None = None) -> int:
             if caller is not None and caller.start_after and LAST_ROOT:
                 from .daemon import start
 
-                start(caller.dir, LAST_ROOT)
+                if not start(caller.dir, LAST_ROOT):
+                    print(f"gitlint-flux: --daemon: cannot use {caller.dir} (it must be a directory of this user "
+                          "closed to others, at a path short enough for a socket): this run was made without it",
+                          file=sys.stderr)
         try:
             if sys.stdout is not None:
                 sys.stdout.flush()

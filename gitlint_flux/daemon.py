@@ -53,6 +53,8 @@ ANSWER_TIMEOUT_S = 120.0
 IDLE_GC_S = 0.3
 SOCKET = "socket"
 LOCK = "lock"
+#: how long a new daemon waits for the lock of one that is stopping
+LOCK_WAIT_S = 2.0
 #: the longest path a Unix socket can be bound to (Linux: 108 bytes with the NUL)
 MAX_SOCKET_PATH = 107
 
@@ -603,11 +605,17 @@ def serve(entry, commands, cache_dir: str | None, idle: float | None = None, war
         except ValueError:
             idle = DEFAULT_IDLE_S
     lock = os.open(os.path.join(d, LOCK), os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(lock)
-        return 0  # another daemon serves this directory
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except OSError:
+            # a daemon stopping for new code may still hold it for a moment
+            if time.monotonic() > deadline or ask(d, {"status": True}, timeout=1.0) is not None:
+                os.close(lock)
+                return 0  # another daemon serves this directory
+            time.sleep(0.05)
     try:
         os.unlink(path)
     except FileNotFoundError:

@@ -259,6 +259,7 @@ def test_only_through_a_private_directory(tree, cache_dir):
     alone = cli("lint", "--no-cache", str(tree))
     p = cli("lint", "--daemon", "--cache-dir", cache_dir, str(tree))
     assert (p.returncode, p.stdout) == (alone.returncode, alone.stdout)
+    assert "--daemon: cannot use" in p.stderr and "closed to others" in p.stderr
     time.sleep(0.5)
     assert not os.path.exists(os.path.join(ddir, daemon.SOCKET))
     assert daemon.connect(ddir) is None
