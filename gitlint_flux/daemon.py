@@ -53,6 +53,8 @@ ANSWER_TIMEOUT_S = 120.0
 IDLE_GC_S = 0.3
 SOCKET = "socket"
 LOCK = "lock"
+#: a request comes whole within this long, or is not answered (the next one is served)
+REQUEST_S = 10.0
 #: how long a new daemon waits for the lock of one that is stopping
 LOCK_WAIT_S = 2.0
 #: the longest path a Unix socket can be bound to (Linux: 108 bytes with the NUL)
@@ -126,9 +128,14 @@ def send(sock: socket.socket, obj) -> None:
     sock.sendall(struct.pack(">I", len(data)) + data)
 
 
-def _exactly(sock: socket.socket, n: int) -> bytes:
+def _exactly(sock: socket.socket, n: int, deadline: float | None) -> bytes:
     parts, got = [], 0
     while got < n:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise DaemonError("the message did not come in time")
+            sock.settimeout(left)
         b = sock.recv(min(n - got, 1 << 20))
         if not b:
             raise DaemonError("the connection closed")
@@ -137,12 +144,14 @@ def _exactly(sock: socket.socket, n: int) -> bytes:
     return b"".join(parts)
 
 
-def receive(sock: socket.socket):
-    (n,) = struct.unpack(">I", _exactly(sock, 4))
+def receive(sock: socket.socket, within: float | None = None):
+    """One message; ``within``: seconds for all of it (else the socket's timeout per read)."""
+    deadline = None if within is None else time.monotonic() + within
+    (n,) = struct.unpack(">I", _exactly(sock, 4, deadline))
     if n > MAX_MESSAGE:
         raise DaemonError(f"a message of {n} bytes")
     try:
-        return json.loads(_exactly(sock, n).decode("utf-8"))
+        return json.loads(_exactly(sock, n, deadline).decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise DaemonError(f"not JSON: {type(exc).__name__}") from None
 
@@ -674,8 +683,7 @@ def _serve_one(daemon: Daemon, conn: socket.socket) -> None:
         uid = _peer_uid(conn)
         if uid is not None and uid != os.getuid():
             return  # another user: not answered
-        conn.settimeout(10.0)
-        req = receive(conn)
+        req = receive(conn, within=REQUEST_S)
     except Exception:  # a request that cannot be read: no answer, the next one is served
         return
     try:

@@ -414,3 +414,27 @@ def test_abbreviations_umask_and_a_full_output(tree, cache_dir, tmp_path):
                                stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
         results.append((r.returncode, r.stderr))
     assert results[0] == results[1] and results[0][0] == 2 and "cannot write the output" in results[0][1]
+
+
+def test_a_request_that_trickles_in_is_dropped(tree, cache_dir):
+    """A request must come whole within `REQUEST_S`: a caller that sends a byte now and
+    then cannot hold the daemon."""
+    started(cache_dir, tree)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(os.path.join(daemon.daemon_dir(cache_dir), daemon.SOCKET))
+    s.settimeout(30)
+    t = time.monotonic()
+    s.sendall(struct.pack(">I", 1000))
+    closed = False
+    while not closed and time.monotonic() - t < 25:
+        try:
+            s.sendall(b" ")
+            time.sleep(1)
+            closed = s.recv(1, socket.MSG_DONTWAIT | socket.MSG_PEEK) == b""
+        except BlockingIOError:
+            pass
+        except (BrokenPipeError, ConnectionResetError):
+            closed = True
+    s.close()
+    assert closed and time.monotonic() - t < daemon.REQUEST_S + 3
+    assert status(cache_dir) is not None
