@@ -453,24 +453,14 @@ class Daemon:
         """What ``engine.run`` does, over the kept repository."""
         import gc
 
-        from .engine import check
+        from .engine import check, inputs, prepare_run
         from .graph import Graph
-        from .workspace import Loaded, apply_options, inject_stdin, located_roots, prepare
-
         from .schema.validate import forget_slow_patterns
+        from .workspace import Loaded, inject_stdin, located_roots
 
         forget_slow_patterns()
-        paths = opts.paths or ["."]
-        stdin = None
-        if opts.stdin_filename is not None:
-            stdin = (opts.stdin_filename, opts.stdin_text or "")
-            paths = [opts.stdin_filename]
-        t = time.perf_counter()
-        prep = prepare(paths, opts.root, opts.config)
-        apply_options(prep.config, opts)
-        stats.config = prep.config
-        stats.timings["list+config"] = time.perf_counter() - t
-        stats.files = len(prep.listing.files)
+        paths, stdin = inputs(opts)
+        prep = prepare_run(opts, paths, stats)
         stats.run_cache = "not used (the daemon's run)"
         t = time.perf_counter()
         repo = self.repos.pop(prep.root, None)

@@ -26,25 +26,35 @@ __all__ = ["Loaded", "Options", "Prepared", "Stats", "TOOL_NAME", "assign_finger
            "load", "prepare", "run"]
 
 
-def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
-    """Lint; returns the report and whether an internal error occurred."""
-    stats = stats if stats is not None else Stats()
-    paths = opts.paths or ["."]
-    stdin = None
+def inputs(opts: Options) -> tuple[list[str], tuple[str, str] | None]:
+    """The paths a run is over, and the editor buffer (filename, text) in place of a file."""
     if opts.stdin_filename is not None:
-        stdin = (opts.stdin_filename, opts.stdin_text or "")
-        paths = [opts.stdin_filename]
-    if opts.freeze_gc:
-        # a one-run process: the objects it builds hold no garbage cycles worth collecting,
-        # and collections over the cache's or the parser's hundred thousand containers cost
-        # more than the memory they could return
-        gc.disable()
+        return [opts.stdin_filename], (opts.stdin_filename, opts.stdin_text or "")
+    return opts.paths or ["."], None
+
+
+def prepare_run(opts: Options, paths: list[str], stats: Stats) -> Prepared:
+    """The first stage: root, configuration (with the command line's schema settings over
+    it) and listing, timed and counted in ``stats``."""
     t_start = time.perf_counter()
     prep = prepare(paths, opts.root, opts.config)
     apply_options(prep.config, opts)
     stats.config = prep.config
     stats.timings["list+config"] = time.perf_counter() - t_start
     stats.files = len(prep.listing.files)
+    return prep
+
+
+def run(opts: Options, stats: Stats | None = None) -> tuple[RunReport, bool]:
+    """Lint; returns the report and whether an internal error occurred."""
+    stats = stats if stats is not None else Stats()
+    paths, stdin = inputs(opts)
+    if opts.freeze_gc:
+        # a one-run process: the objects it builds hold no garbage cycles worth collecting,
+        # and collections over the cache's or the parser's hundred thousand containers cost
+        # more than the memory they could return
+        gc.disable()
+    prep = prepare_run(opts, paths, stats)
 
     store = None
     if opts.use_cache:
