@@ -247,11 +247,13 @@ class Caller:
             return None
         finally:
             s.close()
-        output = answer.get("output") if isinstance(answer, dict) else None
-        if not isinstance(answer.get("exit") if output is not None else None, int) or not isinstance(output, list) \
+        if not isinstance(answer, dict):
+            return None
+        output = answer.get("output")
+        if not isinstance(answer.get("exit"), int) or not isinstance(output, list) \
                 or not all(isinstance(c, list) and len(c) == 2 and c[0] in (1, 2) and isinstance(c[1], str)
                            for c in output):
-            self.start_after = isinstance(answer, dict) and answer.get("fallback") == "restart"
+            self.start_after = answer.get("fallback") == "restart"
             return None
         for fd, text in output:
             stream = sys.stdout if fd == 1 else sys.stderr
@@ -278,10 +280,9 @@ def start(d: str, warm: str | None = None, wait: float = 0.0) -> bool:
 
     if socket_path(d) is None or not private_dir(d, create=True):
         return False
-    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ)
     # the daemon runs this very package, wherever it was imported from
-    env["PYTHONPATH"] = pkg_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = os.path.dirname(PACKAGE) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     cmd = [sys.executable, "-m", "gitlint_flux", "daemon", "serve", "--cache-dir", os.path.dirname(d)]
     if warm:
         cmd += ["--root", warm]
